@@ -1,6 +1,11 @@
 # Helpers shared by every CMakeLists.txt in the tree.
 include_guard(GLOBAL)
 
+# `fuzzers` builds every libFuzzer target (CLEANSWEEP_FUZZ=ON only).
+if(CLEANSWEEP_FUZZ AND NOT TARGET fuzzers)
+  add_custom_target(fuzzers)
+endif()
+
 # cs_test(NAME SOURCES... DEPS...) — a GoogleTest binary registered with ctest.
 function(cs_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
@@ -28,5 +33,6 @@ function(cs_fuzz name)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_libraries(${name} PRIVATE ${ARG_DEPS})
     set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
+    add_dependencies(fuzzers ${name})
   endif()
 endfunction()

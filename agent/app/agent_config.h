@@ -1,0 +1,39 @@
+// Everything the agent needs to run, filled from the command line by main.cc.
+#ifndef CLEANSWEEP_AGENT_APP_AGENT_CONFIG_H_
+#define CLEANSWEEP_AGENT_APP_AGENT_CONFIG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "agent/observers/watch_config.h"
+
+namespace cleansweep::agent {
+
+struct AgentConfig {
+  // Exactly one of: a capture file to replay, or live interfaces (empty = all
+  // up, non-loopback interfaces).
+  std::string read_file;
+  std::vector<std::string> interfaces;
+
+  bool json = false;          // one JSON event per line on stdout
+  bool stats = false;         // counters on stderr at the end
+  bool print_filter = false;  // print the BPF filter and exit
+
+  WatchConfig watch = WatchConfig::Defaults();
+
+  // Uplink; empty collector = no uplink.
+  std::string collector;
+  std::string ca_file;
+  std::string token_file;
+  std::string server_name;  // TLS name to expect, when it differs from the address
+  bool insecure = false;
+  std::string agent_id;     // default: host name
+  std::string state_dir;    // keeps the sequence counter across restarts
+  absl::Duration heartbeat_interval = absl::Seconds(30);
+  absl::Duration ack_timeout = absl::Seconds(60);  // --read with a collector: wait for acks
+};
+
+}  // namespace cleansweep::agent
+
+#endif  // CLEANSWEEP_AGENT_APP_AGENT_CONFIG_H_
