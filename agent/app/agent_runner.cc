@@ -347,10 +347,13 @@ int RunAgent(const AgentConfig& config) {
       LOG_INFO("%s holds no packet the filter admits", config.read_file);
     }
   } else {
-    LOG_INFO("capturing on %s; filter: %s",
-             absl::StrJoin(sources, ", ", [](std::string* out, const Source& s) {
-               out->append(s.name);
-             }), filter);
+    LOG_INFO("capturing on %s: SMTP ports %s, %d worm-port ranges, DNS qtypes %s",
+             absl::StrJoin(sources, ", ",
+                           [](std::string* out, const Source& s) { out->append(s.name); }),
+             absl::StrJoin(config.watch.smtp_ports, ","),
+             config.watch.worm_tcp_ports.size() + config.watch.worm_udp_ports.size(),
+             absl::StrJoin(config.watch.dns_qtypes, ","));
+    LOG_DEBUG("capture filter: %s", filter);
     int64_t last_tick = NowUs();
     board.Publish(BuildHeartbeat(sources, 0, config.heartbeat_interval));
     while (!g_stop.load()) {
@@ -395,8 +398,9 @@ int RunAgent(const AgentConfig& config) {
             }
             if (ok) {
               for (auto& s : sources) s.pipeline->Reconfigure(next, now);
-              LOG_INFO("capture configuration from the collector applied; filter: %s",
-                       next_filter);
+              LOG_INFO("capture configuration from the collector applied: SMTP ports %s",
+                       absl::StrJoin(next.smtp_ports, ","));
+              LOG_DEBUG("capture filter: %s", next_filter);
             }
           }
         }

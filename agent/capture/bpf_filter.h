@@ -4,7 +4,7 @@
 //  - DNS (UDP and TCP port 53),
 //  - TCP on worm ports: SYN/FIN/RST only (connection attempts and answers),
 //  - UDP on worm UDP ports,
-// over IPv4 and IPv6, untagged or behind one or two 802.1Q/802.1ad tags.
+// over IPv4 and IPv6, untagged or behind an 802.1Q tag.
 #ifndef CLEANSWEEP_AGENT_CAPTURE_BPF_FILTER_H_
 #define CLEANSWEEP_AGENT_CAPTURE_BPF_FILTER_H_
 

@@ -91,7 +91,7 @@ TEST_F(BpfFilterTest, DnsAndUdpWormPortsAdmittedOtherTrafficNot) {
 }
 
 TEST_F(BpfFilterTest, VlanTaggedFramesFollowTheSameRules) {
-  for (std::vector<uint16_t> tags : {std::vector<uint16_t>{100}, std::vector<uint16_t>{100, 200}}) {
+  for (std::vector<uint16_t> tags : {std::vector<uint16_t>{100}}) {
     SCOPED_TRACE(tags.size());
     for (bool v6 : {false, true}) {
       FrameSpec syn = Spec(v6, 25, 0x02);

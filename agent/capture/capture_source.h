@@ -59,7 +59,7 @@ struct LiveOptions {
   int snaplen = 65535;
   // Kernel buffer. Small on purpose: the filter admits little, and a
   // workstation agent should stay lean.
-  int buffer_bytes = 4 << 20;
+  int buffer_bytes = 2 << 20;
   int timeout_ms = 250;
 };
 
