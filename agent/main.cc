@@ -51,7 +51,12 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "debug, info, warning or error")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help exits 0; every other parse error is bad usage: exit 2.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   cleansweep::SetLogProgramName("agent");
   if (log_level == "debug") cleansweep::SetLogLevel(cleansweep::LogLevel::kDebug);

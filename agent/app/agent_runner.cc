@@ -302,6 +302,9 @@ int RunAgent(const AgentConfig& config) {
     if (o.agent_id.empty()) o.agent_id = o.hostname;
     o.version = kVersion;
     o.heartbeat_interval = config.heartbeat_interval;
+    // Events numbered before a restart and never acknowledged died with the
+    // previous process; starting here lets the collector record that gap.
+    o.first_sequence = counter.last() + 1;
     uplink = std::make_unique<Uplink>(
         o, [&board] { return board.Read(); },
         [&mailbox](const cleansweep::v1::CaptureConfig& c) { mailbox.Post(c); });
@@ -343,6 +346,7 @@ int RunAgent(const AgentConfig& config) {
       }
     }
     pipeline->Finish(pipeline->last_packet_time_us());
+    board.Publish(BuildHeartbeat(sources, emitted.load(), config.heartbeat_interval));
     if (pipeline->stats().packets == 0 && exit_code == 0) {
       LOG_INFO("%s holds no packet the filter admits", config.read_file);
     }
@@ -407,6 +411,17 @@ int RunAgent(const AgentConfig& config) {
       }
     }
     LOG_INFO("stopping");
+    // Whatever the kernel already captured is still analysed.
+    for (size_t i = 0; i < sources.size(); ++i) {
+      Source& s = sources[i];
+      const int link = s.capture->link_type();
+      while (s.up) {
+        auto n = s.capture->Dispatch(1024, [&](const RawPacket& p) {
+          s.pipeline->OnFrame(link, static_cast<uint32_t>(i), p.time_us, p.data);
+        });
+        if (!n.ok() || *n == 0) break;
+      }
+    }
     const int64_t now = NowUs();
     for (auto& s : sources) {
       s.pipeline->Finish(now);

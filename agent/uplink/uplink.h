@@ -1,0 +1,121 @@
+// Uplink: the agent's connection to the collector. Events are queued in
+// memory, batched, sent over one gRPC stream (Collector.Connect) and dropped
+// only when the collector acknowledges them; after a disconnect the uplink
+// reconnects with exponential backoff (jittered, capped at 60 s) and resends
+// everything unacknowledged. Heartbeats go out every heartbeat_interval.
+//
+// Threads: Start() launches a connection thread (writes, batching, heartbeats,
+// reconnects) and, per stream, a reader thread (acks, configuration).
+// Enqueue/WaitAllAcked/acked_sequence are thread-safe; Start and Stop are
+// called by the owner, once each. on_config is called on the reader thread.
+//
+// Errors: a wrong token or a collector certificate the CA does not verify is a
+// configuration error. The uplink keeps retrying (an operator may fix the
+// collector side), but WaitAllAcked returns that error at once instead of
+// waiting for its deadline, so batch runs fail fast with a clear message.
+//
+// Events should be enqueued in increasing sequence order (sequence >= 1); a
+// late, lower sequence is still delivered (what follows it is resent, and the
+// collector ignores the duplicates).
+#ifndef CLEANSWEEP_AGENT_UPLINK_UPLINK_H_
+#define CLEANSWEEP_AGENT_UPLINK_UPLINK_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "agent/uplink/outbound_queue.h"
+#include "cleansweep/v1/agent_service.pb.h"
+#include "cleansweep/v1/event.pb.h"
+
+namespace grpc {
+class Channel;
+class ClientContext;
+}  // namespace grpc
+
+namespace cleansweep::agent {
+
+struct UplinkOptions {
+  std::string collector_address;      // host:port
+  std::string ca_pem;                 // PEM of the CA that signed the collector's certificate; empty + insecure=true → plaintext
+  bool insecure = false;
+  std::string server_name_override;   // optional TLS name override (tests)
+  std::string token;
+  std::string agent_id, hostname, version;
+  size_t max_batch_events = 500;
+  absl::Duration max_batch_delay = absl::Milliseconds(200);
+  absl::Duration heartbeat_interval = absl::Seconds(30);
+  // The first sequence this process will enqueue (the agent's persisted
+  // counter + 1). Sequences below it that the collector never stored cannot
+  // be sent any more; Hello.oldest_sequence tells the collector so, and it
+  // records them as lost instead of waiting for them forever.
+  uint64_t first_sequence = 1;
+};
+
+class Uplink {
+ public:
+  // heartbeat_provider is called from the uplink thread every interval and must be thread-safe.
+  Uplink(UplinkOptions options, std::function<cleansweep::v1::Heartbeat()> heartbeat_provider,
+         std::function<void(const cleansweep::v1::CaptureConfig&)> on_config);
+  ~Uplink();  // Stop()s if still running
+  Uplink(const Uplink&) = delete;
+  Uplink& operator=(const Uplink&) = delete;
+
+  // Validates the options (InvalidArgument naming the problem) and starts the
+  // background thread(s). Connecting happens in the background.
+  absl::Status Start();
+  // Thread-safe, never blocks the packet path for long; events already carry sequence.
+  void Enqueue(cleansweep::v1::Event event);
+  // Blocks until every enqueued event is acknowledged or the deadline passes;
+  // returns DeadlineExceeded with counts otherwise, or the configuration error
+  // (Unauthenticated, FailedPrecondition for TLS verification) as soon as one
+  // is seen.
+  absl::Status WaitAllAcked(absl::Time deadline);
+  // Sends a final heartbeat if connected, closes the stream, joins.
+  void Stop();
+  uint64_t acked_sequence() const { return acked_.load(); }
+
+ private:
+  void Run();
+  // One stream from connect to close; returns its final status.
+  absl::Status RunStream(bool* established);
+  // Whether `status` means the configuration is wrong (retrying cannot help
+  // until someone changes it), and the error WaitAllAcked reports for it.
+  absl::Status ClassifyError(const absl::Status& status) const;
+  cleansweep::v1::Heartbeat MakeHeartbeat();
+  std::shared_ptr<grpc::Channel> MakeChannel() const;
+
+  const UplinkOptions options_;
+  const std::function<cleansweep::v1::Heartbeat()> heartbeat_provider_;
+  const std::function<void(const cleansweep::v1::CaptureConfig&)> on_config_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::unique_ptr<OutboundQueue> queue_;  // guarded by mu_
+  uint64_t enqueued_ = 0;                 // events ever enqueued
+  uint64_t sent_through_ = 0;             // highest sequence written on the current stream
+  absl::Time oldest_unsent_ = absl::InfiniteFuture();
+  int waiters_ = 0;                       // WaitAllAcked callers: send without batching delay
+  bool stopping_ = false;
+  bool run_done_ = false;
+  bool reader_done_ = false;
+  bool stream_live_ = false;              // the collector answered on the current stream
+  absl::Status last_error_;               // of the last stream, OK while one is live
+  absl::Status config_error_;             // non-OK: the last failure was a configuration error
+  grpc::ClientContext* current_context_ = nullptr;
+
+  std::atomic<uint64_t> acked_{0};
+  std::thread thread_;
+  bool started_ = false;
+};
+
+}  // namespace cleansweep::agent
+
+#endif  // CLEANSWEEP_AGENT_UPLINK_UPLINK_H_

@@ -1,0 +1,224 @@
+#include "collector/cli/commands.h"
+
+#include <grpcpp/grpcpp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "collector/cli/format.h"
+#include "collector/service/capture_config.h"
+#include "collector/service/collector_service.h"
+#include "collector/store/sqlite_event_store.h"
+#include "common/logging.h"
+#include "common/time_util.h"
+
+namespace cleansweep::collector {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read ", what, " ", path, ": ", std::strerror(errno)));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int Fail(absl::string_view message) {
+  std::cerr << "cleansweep-collector: " << message << "\n";
+  return kExitFailure;
+}
+
+int Usage(absl::string_view message) {
+  std::cerr << "cleansweep-collector: " << message << "\nRun with --help for more information.\n";
+  return kExitUsage;
+}
+
+// Host part of "host:port" / "[v6]:port", as the user wrote it.
+std::string HostOf(const std::string& address) {
+  size_t colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
+absl::StatusOr<cleansweep::v1::CaptureConfig> BuildCaptureConfig(const ServeConfig& c) {
+  cleansweep::v1::CaptureConfig config = DefaultCaptureConfig();
+  if (!c.smtp_ports.empty()) {
+    auto ports = ParseNumberList(c.smtp_ports);
+    if (!ports.ok()) return absl::InvalidArgumentError(
+        absl::StrCat("--smtp-ports: ", ports.status().message()));
+    config.clear_smtp_ports();
+    for (uint32_t p : *ports) config.add_smtp_ports(p);
+  }
+  if (!c.worm_ports.empty()) {
+    auto specs = ParsePortSpecList(c.worm_ports);
+    if (!specs.ok()) return absl::InvalidArgumentError(
+        absl::StrCat("--worm-ports: ", specs.status().message()));
+    config.clear_worm_ports();
+    for (const auto& s : *specs) *config.add_worm_ports() = s;
+  }
+  if (!c.dns_qtypes.empty()) {
+    auto types = ParseNumberList(c.dns_qtypes);
+    if (!types.ok()) return absl::InvalidArgumentError(
+        absl::StrCat("--dns-qtypes: ", types.status().message()));
+    config.clear_dns_qtypes();
+    for (uint32_t t : *types) config.add_dns_qtypes(t);
+  }
+  return config;
+}
+
+// Query commands open the file read-only: they never create or migrate it.
+absl::StatusOr<EventStorePtr> OpenForQuery(const std::string& path) {
+  SqliteOptions options;
+  options.create = false;
+  options.read_only = true;
+  return OpenSqliteEventStore(path, options);
+}
+
+}  // namespace
+
+int RunServe(const ServeConfig& config) {
+  // Block the shutdown signals before anything starts a thread (gRPC starts
+  // its own as soon as credentials are created; threads inherit the mask), so
+  // that only sigwait() below receives them and never the default action.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  SetLogProgramName("collector");
+  if (!config.insecure && (config.tls_cert_file.empty() || config.tls_key_file.empty())) {
+    return Usage(
+        "serve needs --tls-cert FILE and --tls-key FILE (deploy/pki.sh makes a development "
+        "pair), or --insecure for plain text on a trusted test network");
+  }
+  absl::StatusOr<cleansweep::v1::CaptureConfig> capture = BuildCaptureConfig(config);
+  if (!capture.ok()) return Usage(capture.status().message());
+
+  absl::StatusOr<std::string> token_text = ReadFile(config.token_file, "--token-file");
+  if (!token_text.ok()) return Fail(token_text.status().message());
+  std::string token(absl::StripAsciiWhitespace(*token_text));
+  if (token.empty()) {
+    return Fail(absl::StrCat("--token-file ", config.token_file,
+                             " is empty; put the agents' shared token in it"));
+  }
+  struct stat st;
+  if (::stat(config.token_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    LOG_WARNING("token file %s is readable by other users; chmod 600 it", config.token_file);
+  }
+
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  if (config.insecure) {
+    LOG_WARNING("*** --insecure: serving PLAIN TEXT on %s; tokens and events can be read and "
+                "forged on the network. Use only for local tests. ***",
+                config.listen_address);
+    credentials = grpc::InsecureServerCredentials();
+  } else {
+    absl::StatusOr<std::string> cert = ReadFile(config.tls_cert_file, "--tls-cert");
+    if (!cert.ok()) return Fail(cert.status().message());
+    absl::StatusOr<std::string> key = ReadFile(config.tls_key_file, "--tls-key");
+    if (!key.ok()) return Fail(key.status().message());
+    grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    ssl.pem_key_cert_pairs.push_back({*key, *cert});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+
+  absl::StatusOr<EventStorePtr> store = OpenSqliteEventStore(config.db_path);
+  if (!store.ok()) return Fail(store.status().message());
+
+  CollectorServiceOptions service_options;
+  service_options.token = token;
+  service_options.capture_config = *capture;
+  CollectorService service(store->get(), service_options);
+
+  int selected_port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen_address, credentials, &selected_port);
+  builder.RegisterService(&service);
+  builder.SetMaxReceiveMessageSize(32 << 20);
+  // gRPC enables SO_REUSEPORT by default: a second collector would silently
+  // share the port (and split the agents) instead of failing to start.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Agents ping every 60 s to detect dead connections; allow that rate
+  // (gRPC's default minimum of 5 min would answer with GOAWAY too_many_pings).
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 30000);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || selected_port == 0) {
+    return Fail(absl::StrCat("cannot listen on ", config.listen_address,
+                             " (address in use, not local, or malformed? use HOST:PORT)"));
+  }
+  const std::string bound = absl::StrCat(HostOf(config.listen_address), ":", selected_port);
+  LOG_INFO("serving %s on %s, database %s", config.insecure ? "plain text" : "TLS", bound,
+           config.db_path);
+  std::printf("listening on %s\n", bound.c_str());
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  LOG_INFO("%s received; shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  // Agent streams never end on their own, so waiting long gains nothing: after
+  // a short grace the remaining calls are cancelled. Whatever was not yet
+  // acknowledged is resent by the agents on reconnect (duplicates are ignored).
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  server->Wait();
+  server.reset();
+  absl::Status closed = (*store)->Close();
+  if (!closed.ok()) return Fail(closed.message());
+  LOG_INFO("stopped");
+  return kExitOk;
+}
+
+int RunEvents(const EventsConfig& config) {
+  EventFilter filter;
+  filter.agent_id = config.agent_id;
+  filter.limit = config.limit;
+  if (!config.since.empty()) {
+    absl::StatusOr<absl::Time> since = ParseTimeFlag(config.since, absl::Now());
+    if (!since.ok()) return Usage(absl::StrCat("--since: ", since.status().message()));
+    filter.since = *since;
+  }
+  absl::StatusOr<EventStorePtr> store = OpenForQuery(config.db_path);
+  if (!store.ok()) return Fail(store.status().message());
+  absl::StatusOr<std::vector<StoredEvent>> events = (*store)->ListEvents(filter);
+  if (!events.ok()) {
+    return Fail(absl::StrCat("reading ", config.db_path, ": ", events.status().message()));
+  }
+  if (config.json) {
+    for (const auto& e : *events) std::cout << EventJsonLine(e) << "\n";
+  } else {
+    std::cout << EventTable(*events);
+  }
+  std::cout.flush();
+  return std::cout ? kExitOk : kExitFailure;
+}
+
+int RunAgents(const AgentsConfig& config) {
+  absl::StatusOr<EventStorePtr> store = OpenForQuery(config.db_path);
+  if (!store.ok()) return Fail(store.status().message());
+  absl::StatusOr<std::vector<AgentSummary>> agents = (*store)->ListAgents();
+  if (!agents.ok()) {
+    return Fail(absl::StrCat("reading ", config.db_path, ": ", agents.status().message()));
+  }
+  if (config.json) {
+    for (const auto& a : *agents) std::cout << AgentJsonLine(a) << "\n";
+  } else {
+    std::cout << AgentTable(*agents);
+  }
+  std::cout.flush();
+  return std::cout ? kExitOk : kExitFailure;
+}
+
+}  // namespace cleansweep::collector

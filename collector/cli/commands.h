@@ -1,0 +1,55 @@
+// The collector's subcommands, wired from configuration structs that main.cc
+// fills from flags. Each returns the process exit code: 0 ok, 1 runtime
+// failure (message on stderr says what failed and what to fix), 2 bad usage.
+#ifndef CLEANSWEEP_COLLECTOR_CLI_COMMANDS_H_
+#define CLEANSWEEP_COLLECTOR_CLI_COMMANDS_H_
+
+#include <cstddef>
+#include <string>
+
+namespace cleansweep::collector {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// Loopback by default so a collector never listens on the network by accident;
+// 4317 is the port the agent's documentation uses.
+inline constexpr char kDefaultListenAddress[] = "127.0.0.1:4317";
+
+struct ServeConfig {
+  std::string db_path;
+  std::string listen_address = kDefaultListenAddress;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string token_file;
+  bool insecure = false;
+  // Capture configuration sent to agents; empty = defaults (capture_config.h).
+  std::string smtp_ports;
+  std::string worm_ports;
+  std::string dns_qtypes;
+};
+
+// Runs the gRPC server until SIGINT or SIGTERM. After the server started it
+// prints exactly one line "listening on HOST:PORT" to stdout (the bound port
+// when PORT was 0) and flushes; logs go to stderr.
+int RunServe(const ServeConfig& config);
+
+struct EventsConfig {
+  std::string db_path;
+  std::string agent_id;
+  std::string since;  // ParseTimeFlag syntax; empty = everything
+  size_t limit = 0;
+  bool json = false;
+};
+int RunEvents(const EventsConfig& config);
+
+struct AgentsConfig {
+  std::string db_path;
+  bool json = false;
+};
+int RunAgents(const AgentsConfig& config);
+
+}  // namespace cleansweep::collector
+
+#endif  // CLEANSWEEP_COLLECTOR_CLI_COMMANDS_H_

@@ -1,0 +1,62 @@
+// cleansweep-collector: flags → configuration → the subcommand that does the work
+// (collector/cli/commands.h). Exit codes: 0 ok, 1 runtime failure, 2 bad usage.
+#include <CLI/CLI.hpp>
+
+#include "collector/cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace cleansweep::collector;
+  CLI::App app{"cleansweep collector: receives agents' events over gRPC and stores them"};
+  app.require_subcommand(1);
+
+  ServeConfig serve;
+  CLI::App* serve_cmd = app.add_subcommand("serve", "Run the gRPC service agents report to");
+  serve_cmd->add_option("--db", serve.db_path, "SQLite database file (created if missing)")
+      ->required();
+  serve_cmd->add_option("--listen", serve.listen_address, "HOST:PORT to listen on; port 0 picks a free one")
+      ->capture_default_str();
+  serve_cmd->add_option("--tls-cert", serve.tls_cert_file, "Server certificate chain (PEM)");
+  serve_cmd->add_option("--tls-key", serve.tls_key_file, "Server private key (PEM)");
+  serve_cmd->add_option("--token-file", serve.token_file,
+                        "File holding the bearer token agents must present")
+      ->required();
+  serve_cmd->add_flag("--insecure", serve.insecure,
+                      "Serve plain text without TLS (local tests only)");
+  serve_cmd->add_option("--smtp-ports", serve.smtp_ports,
+                        "SMTP ports agents watch, e.g. 25,465,587,2525 (default)");
+  serve_cmd->add_option("--worm-ports", serve.worm_ports,
+                        "Worm ports agents watch, e.g. tcp:3127-3198,1080,udp:69");
+  serve_cmd->add_option("--dns-qtypes", serve.dns_qtypes,
+                        "DNS query types agents report, e.g. 15 (MX, default)");
+
+  EventsConfig events;
+  CLI::App* events_cmd = app.add_subcommand("events", "List stored events");
+  events_cmd->add_option("--db", events.db_path, "SQLite database file")->required();
+  events_cmd->add_option("--agent", events.agent_id, "Only this agent id");
+  events_cmd->add_option("--since", events.since,
+                         "Only events at or after: RFC 3339, YYYY-MM-DD, @UNIX, or 2h/90m/1d ago");
+  events_cmd->add_option("--limit", events.limit, "At most N events, oldest first (0 = all)");
+  events_cmd->add_flag("--json", events.json,
+                       "One JSON object per line: {\"agentId\",\"receivedTime\",\"event\"}");
+
+  AgentsConfig agents;
+  CLI::App* agents_cmd = app.add_subcommand("agents", "List agents that have reported");
+  agents_cmd->add_option("--db", agents.db_path, "SQLite database file")->required();
+  agents_cmd->add_flag("--json", agents.json, "One JSON object per line");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+
+  if (serve_cmd->parsed()) return RunServe(serve);
+  if (events_cmd->parsed()) return RunEvents(events);
+  if (agents_cmd->parsed()) return RunAgents(agents);
+  return kExitUsage;
+}

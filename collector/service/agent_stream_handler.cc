@@ -1,0 +1,135 @@
+#include "collector/service/agent_stream_handler.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+
+namespace cleansweep::collector {
+namespace {
+
+using cleansweep::v1::AgentMessage;
+using cleansweep::v1::CollectorMessage;
+
+bool IsAgentIdChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+         c == ':' || c == '@' || c == '-';
+}
+
+// Printable ASCII only: these strings end up in logs and terminal tables.
+bool IsPrintable(absl::string_view s) {
+  for (char c : s) {
+    if (!absl::ascii_isprint(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+CollectorMessage AckMessage(uint64_t sequence) {
+  CollectorMessage m;
+  m.mutable_ack()->set_sequence(sequence);
+  return m;
+}
+
+}  // namespace
+
+absl::Status ValidateHello(const cleansweep::v1::Hello& hello) {
+  const std::string& id = hello.agent_id();
+  if (id.empty() || id.size() > 128) {
+    return absl::InvalidArgumentError("Hello.agent_id must be 1-128 characters");
+  }
+  for (char c : id) {
+    if (!IsAgentIdChar(c)) {
+      return absl::InvalidArgumentError(
+          "Hello.agent_id may contain only letters, digits and . _ : @ -");
+    }
+  }
+  if (hello.hostname().size() > 255 || !IsPrintable(hello.hostname())) {
+    return absl::InvalidArgumentError("Hello.hostname must be at most 255 printable characters");
+  }
+  if (hello.version().size() > 64 || !IsPrintable(hello.version())) {
+    return absl::InvalidArgumentError("Hello.version must be at most 64 printable characters");
+  }
+  return absl::OkStatus();
+}
+
+AgentStreamHandler::AgentStreamHandler(EventStore* store,
+                                       const cleansweep::v1::CaptureConfig* capture_config,
+                                       std::string peer, std::function<absl::Time()> clock)
+    : store_(store), capture_config_(capture_config), clock_(std::move(clock)) {
+  identity_.peer = std::move(peer);
+}
+
+absl::Status AgentStreamHandler::Handle(const AgentMessage& message,
+                                        std::vector<CollectorMessage>* replies) {
+  if (!hello_done_ && message.kind_case() != AgentMessage::kHello) {
+    return absl::FailedPreconditionError("the first message on a stream must be Hello");
+  }
+  switch (message.kind_case()) {
+    case AgentMessage::kHello:
+      if (hello_done_) return absl::FailedPreconditionError("Hello sent twice on one stream");
+      return OnHello(message.hello(), replies);
+    case AgentMessage::kEvents:
+      return OnEvents(message.events(), replies);
+    case AgentMessage::kHeartbeat:
+      return OnHeartbeat(message.heartbeat());
+    case AgentMessage::KIND_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError("empty AgentMessage (no Hello, EventBatch or Heartbeat)");
+}
+
+absl::Status AgentStreamHandler::OnHello(const cleansweep::v1::Hello& hello,
+                                         std::vector<CollectorMessage>* replies) {
+  RETURN_IF_ERROR(ValidateHello(hello));
+  identity_.agent_id = hello.agent_id();
+  identity_.hostname = hello.hostname();
+  identity_.version = hello.version();
+  if (hello.oldest_sequence() > hello.last_sequence() + 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Hello.oldest_sequence ", hello.oldest_sequence(), " is beyond last_sequence ",
+        hello.last_sequence(), " + 1"));
+  }
+  RETURN_IF_ERROR(store_->UpsertAgent(identity_, clock_()));
+  ASSIGN_OR_RETURN(uint64_t acked, store_->AckedSequence(identity_.agent_id));
+  if (hello.oldest_sequence() > acked + 1) {
+    // The agent can no longer send what we lack below oldest_sequence: record
+    // the gap (silence must be provable, loss too) and acknowledge past it.
+    LOG_WARNING("agent %s reports sequences %d-%d lost (not stored here); recording the gap",
+                identity_.agent_id, acked + 1, hello.oldest_sequence() - 1);
+    ASSIGN_OR_RETURN(acked, store_->RecordLostBefore(identity_, hello.oldest_sequence(),
+                                                     clock_()));
+  }
+  hello_done_ = true;
+  LOG_INFO("agent %s (host %s, version %s) connected from %s; stored through sequence %d, "
+           "agent at %d",
+           identity_.agent_id, identity_.hostname, identity_.version, identity_.peer, acked,
+           hello.last_sequence());
+  CollectorMessage config;
+  *config.mutable_config() = *capture_config_;
+  replies->push_back(std::move(config));
+  replies->push_back(AckMessage(acked));
+  return absl::OkStatus();
+}
+
+absl::Status AgentStreamHandler::OnEvents(const cleansweep::v1::EventBatch& batch,
+                                          std::vector<CollectorMessage>* replies) {
+  if (batch.events_size() > kMaxEventsPerBatch) {
+    return absl::InvalidArgumentError(absl::StrCat("EventBatch of ", batch.events_size(),
+                                                   " events exceeds the limit of ",
+                                                   kMaxEventsPerBatch));
+  }
+  // RepeatedPtrField is not contiguous; the store takes a span of messages.
+  std::vector<cleansweep::v1::Event> events(batch.events().begin(), batch.events().end());
+  ASSIGN_OR_RETURN(uint64_t acked, store_->AppendEvents(identity_, events, clock_()));
+  events_received_ += static_cast<uint64_t>(batch.events_size());
+  replies->push_back(AckMessage(acked));
+  return absl::OkStatus();
+}
+
+absl::Status AgentStreamHandler::OnHeartbeat(const cleansweep::v1::Heartbeat& heartbeat) {
+  return store_->RecordHeartbeat(identity_.agent_id, heartbeat, clock_());
+}
+
+}  // namespace cleansweep::collector

@@ -1,0 +1,74 @@
+// AgentStreamHandler: the domain logic of one agent stream, without gRPC.
+//
+// The gRPC adapter (collector_service.h) authenticates the call, then feeds
+// every AgentMessage here in arrival order and sends back what Handle()
+// returns. Protocol:
+//  - The first message must be Hello (agent_id: 1-128 characters from
+//    [A-Za-z0-9._:@-]; hostname and version bounded). The reply is the
+//    CaptureConfig followed by an Ack of what is already stored for that agent,
+//    so a reconnecting agent can drop what the collector already has. When
+//    Hello.oldest_sequence says sequences the collector lacks are gone for
+//    good, the gap is recorded (EventStore::RecordLostBefore) and the Ack
+//    moves past it.
+//  - EventBatch: stored in one transaction (duplicates ignored); the reply is
+//    an Ack with the highest contiguous stored sequence.
+//  - Heartbeat: stored; no reply.
+// Any error ends the stream with that status (InvalidArgument for protocol
+// violations, FailedPrecondition for out-of-order messages, store errors as
+// they are). Not thread-safe: one handler per stream, messages one at a time.
+#ifndef CLEANSWEEP_COLLECTOR_SERVICE_AGENT_STREAM_HANDLER_H_
+#define CLEANSWEEP_COLLECTOR_SERVICE_AGENT_STREAM_HANDLER_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "cleansweep/v1/agent_service.pb.h"
+#include "collector/store/event_store.h"
+
+namespace cleansweep::collector {
+
+// Batches larger than this are refused (the agent's default is 500).
+inline constexpr int kMaxEventsPerBatch = 10000;
+
+class AgentStreamHandler {
+ public:
+  // `store` and `capture_config` are borrowed and must outlive the handler.
+  // `peer` is the remote address, recorded with the agent.
+  AgentStreamHandler(EventStore* store, const cleansweep::v1::CaptureConfig* capture_config,
+                     std::string peer, std::function<absl::Time()> clock = absl::Now);
+
+  // Handles one message, appending replies (possibly none) to `replies`.
+  absl::Status Handle(const cleansweep::v1::AgentMessage& message,
+                      std::vector<cleansweep::v1::CollectorMessage>* replies);
+
+  // Empty until a valid Hello arrived.
+  const std::string& agent_id() const { return identity_.agent_id; }
+  const std::string& peer() const { return identity_.peer; }
+  uint64_t events_received() const { return events_received_; }
+
+ private:
+  absl::Status OnHello(const cleansweep::v1::Hello& hello,
+                       std::vector<cleansweep::v1::CollectorMessage>* replies);
+  absl::Status OnEvents(const cleansweep::v1::EventBatch& batch,
+                        std::vector<cleansweep::v1::CollectorMessage>* replies);
+  absl::Status OnHeartbeat(const cleansweep::v1::Heartbeat& heartbeat);
+
+  EventStore* const store_;
+  const cleansweep::v1::CaptureConfig* const capture_config_;
+  const std::function<absl::Time()> clock_;
+  AgentIdentity identity_;
+  bool hello_done_ = false;
+  uint64_t events_received_ = 0;
+};
+
+// Checks a Hello's fields; InvalidArgument naming the bad field otherwise.
+absl::Status ValidateHello(const cleansweep::v1::Hello& hello);
+
+}  // namespace cleansweep::collector
+
+#endif  // CLEANSWEEP_COLLECTOR_SERVICE_AGENT_STREAM_HANDLER_H_

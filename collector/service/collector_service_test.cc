@@ -1,0 +1,175 @@
+// The gRPC adapter end to end, in process: a real grpc::Server on a loopback
+// port chosen by the kernel, a real SQLite store, a synchronous client.
+#include "collector/service/collector_service.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "collector/service/capture_config.h"
+#include "collector/store/sqlite_event_store.h"
+#include "gtest/gtest.h"
+
+namespace cleansweep::collector {
+namespace {
+
+using cleansweep::v1::AgentMessage;
+using cleansweep::v1::CollectorMessage;
+
+constexpr char kToken[] = "test-token-123";
+
+class CollectorServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "/cs_service_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto store = OpenSqliteEventStore(dir_ + "/c.db");
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    service_ = std::make_unique<CollectorService>(
+        store_.get(), CollectorServiceOptions{kToken, DefaultCaptureConfig()});
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    ASSERT_NE(port, 0);
+    stub_ = cleansweep::v1::Collector::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  }
+  void TearDown() override {
+    server_->Shutdown();
+    server_.reset();
+    store_.reset();
+    std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
+  }
+
+  static AgentMessage Hello() {
+    AgentMessage m;
+    m.mutable_hello()->set_agent_id("agent-x");
+    m.mutable_hello()->set_hostname("ws");
+    return m;
+  }
+  static AgentMessage Batch(uint64_t first, uint64_t last) {
+    AgentMessage m;
+    for (uint64_t s = first; s <= last; ++s) {
+      auto* e = m.mutable_events()->add_events();
+      e->set_sequence(s);
+      e->mutable_smtp()->mutable_server()->set_port(25);
+    }
+    return m;
+  }
+
+  std::string dir_;
+  EventStorePtr store_;
+  std::unique_ptr<CollectorService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<cleansweep::v1::Collector::Stub> stub_;
+};
+
+TEST_F(CollectorServiceTest, RefusesMissingOrWrongTokenWithUnauthenticated) {
+  for (const std::string& auth : {std::string(), std::string("Bearer wrong"),
+                                  std::string("Basic ") + kToken}) {
+    grpc::ClientContext ctx;
+    if (!auth.empty()) ctx.AddMetadata("authorization", auth);
+    auto stream = stub_->Connect(&ctx);
+    stream->Write(Hello());
+    stream->Write(Batch(1, 2));
+    CollectorMessage reply;
+    EXPECT_FALSE(stream->Read(&reply));
+    grpc::Status status = stream->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << auth;
+  }
+  EXPECT_TRUE(store_->ListEvents({})->empty());
+  EXPECT_TRUE(store_->ListAgents()->empty());
+}
+
+TEST_F(CollectorServiceTest, HelloThenBatchesAreStoredAndAcked) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+  auto stream = stub_->Connect(&ctx);
+  ASSERT_TRUE(stream->Write(Hello()));
+  CollectorMessage reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  ASSERT_TRUE(reply.has_config());
+  EXPECT_EQ(reply.config().dns_qtypes(0), 15u);
+  ASSERT_TRUE(stream->Read(&reply));
+  ASSERT_TRUE(reply.has_ack());
+  EXPECT_EQ(reply.ack().sequence(), 0u);
+
+  ASSERT_TRUE(stream->Write(Batch(1, 3)));
+  ASSERT_TRUE(stream->Read(&reply));
+  EXPECT_EQ(reply.ack().sequence(), 3u);
+  ASSERT_TRUE(stream->Write(Batch(2, 3)));  // a resend after a reconnect, say
+  ASSERT_TRUE(stream->Read(&reply));
+  EXPECT_EQ(reply.ack().sequence(), 3u);
+  AgentMessage hb;
+  hb.mutable_heartbeat()->set_events(3);
+  ASSERT_TRUE(stream->Write(hb));
+  ASSERT_TRUE(stream->WritesDone());
+  EXPECT_FALSE(stream->Read(&reply));
+  grpc::Status status = stream->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(store_->ListEvents({})->size(), 3u);
+  auto agents = store_->ListAgents();
+  ASSERT_EQ(agents->size(), 1u);
+  EXPECT_EQ((*agents)[0].acked_sequence, 3u);
+  EXPECT_NE((*agents)[0].identity.peer.find("127.0.0.1"), std::string::npos);
+  ASSERT_TRUE((*agents)[0].last_heartbeat.has_value());
+}
+
+TEST_F(CollectorServiceTest, PipelinedBatchesGetOrderedAcksAndAllAreFlushedBeforeClose) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+  auto stream = stub_->Connect(&ctx);
+  ASSERT_TRUE(stream->Write(Hello()));
+  constexpr int kBatches = 50;
+  for (int b = 0; b < kBatches; ++b) ASSERT_TRUE(stream->Write(Batch(b * 10 + 1, b * 10 + 10)));
+  ASSERT_TRUE(stream->WritesDone());
+  CollectorMessage reply;
+  std::vector<uint64_t> acks;
+  while (stream->Read(&reply)) {
+    if (reply.has_ack()) acks.push_back(reply.ack().sequence());
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(acks.size(), static_cast<size_t>(kBatches + 1));  // Hello's ack + one per batch
+  for (int b = 0; b < kBatches; ++b) EXPECT_EQ(acks[b + 1], static_cast<uint64_t>(b * 10 + 10));
+  EXPECT_EQ(store_->ListEvents({})->size(), static_cast<size_t>(kBatches * 10));
+}
+
+TEST_F(CollectorServiceTest, FirstMessageNotHelloEndsStreamWithFailedPrecondition) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+  auto stream = stub_->Connect(&ctx);
+  stream->Write(Batch(1, 1));
+  CollectorMessage reply;
+  EXPECT_FALSE(stream->Read(&reply));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(store_->ListEvents({})->empty());
+}
+
+TEST_F(CollectorServiceTest, InvalidBatchEndsStreamWithInvalidArgumentAfterEarlierAcks) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+  auto stream = stub_->Connect(&ctx);
+  ASSERT_TRUE(stream->Write(Hello()));
+  ASSERT_TRUE(stream->Write(Batch(1, 2)));
+  ASSERT_TRUE(stream->Write(Batch(0, 0)));
+  CollectorMessage reply;
+  uint64_t last_ack = 0;
+  while (stream->Read(&reply)) {
+    if (reply.has_ack()) last_ack = reply.ack().sequence();
+  }
+  EXPECT_EQ(last_ack, 2u);
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("sequence"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cleansweep::collector

@@ -1,0 +1,123 @@
+// EventStore: where the collector keeps what agents report — events, heartbeats
+// and the agents themselves. One interface, several engines (SQLite now,
+// PostgreSQL later); the gRPC service and the CLI only see this header.
+//
+// Contract:
+//  - Each (agent_id, sequence) is stored at most once; a repeated sequence is
+//    ignored (the first copy wins), so agents may resend freely after a reconnect.
+//  - AppendEvents stores a batch in one transaction and returns the agent's
+//    highest *contiguous* stored sequence (every sequence 1..N is stored). That
+//    value is what the collector acknowledges; an event is durable once acked.
+//  - Implementations are thread-safe: one store is shared by every stream.
+//  - Errors are absl::Status: InvalidArgument for bad input (sequence 0 or too
+//    large, empty agent id), Internal/Unavailable for engine failures.
+#ifndef CLEANSWEEP_COLLECTOR_STORE_EVENT_STORE_H_
+#define CLEANSWEEP_COLLECTOR_STORE_EVENT_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "cleansweep/v1/agent_service.pb.h"
+#include "cleansweep/v1/event.pb.h"
+
+namespace cleansweep::collector {
+
+// Who is reporting: the Hello of the stream plus where it came from.
+struct AgentIdentity {
+  std::string agent_id;
+  std::string hostname;
+  std::string version;
+  std::string peer;  // gRPC peer, e.g. "ipv4:10.0.0.5:53122"
+};
+
+// One stored event and its bookkeeping.
+struct StoredEvent {
+  std::string agent_id;
+  absl::Time received_time;
+  cleansweep::v1::Event event;  // as the agent sent it (sequence included)
+};
+
+struct EventFilter {
+  std::string agent_id;                          // empty = every agent
+  absl::Time since = absl::InfinitePast();       // event time >= since
+  size_t limit = 0;                              // 0 = no limit
+};
+
+// The last heartbeat of an agent, pcap counters summed over its interfaces.
+struct HeartbeatSummary {
+  absl::Time time;           // agent's clock
+  absl::Time received_time;  // collector's clock
+  uint64_t pcap_received = 0;
+  uint64_t pcap_dropped = 0;
+  uint64_t pcap_interface_dropped = 0;
+  uint64_t packets = 0;
+  uint64_t events = 0;
+};
+
+struct AgentSummary {
+  AgentIdentity identity;
+  absl::Time first_seen;
+  absl::Time last_seen;
+  uint64_t event_count = 0;
+  uint64_t acked_sequence = 0;  // highest contiguous stored sequence
+  uint64_t lost_events = 0;     // sequences the agent reported lost (gaps)
+  std::optional<HeartbeatSummary> last_heartbeat;
+};
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // Records (or refreshes) an agent: hostname, version and peer are replaced,
+  // first_seen is kept, last_seen becomes `now`.
+  virtual absl::Status UpsertAgent(const AgentIdentity& agent, absl::Time now) = 0;
+
+  // Stores `events` for agent.agent_id (duplicates ignored) and refreshes the
+  // agent row, all in one transaction. Returns the highest contiguous sequence
+  // stored for the agent (0 when sequence 1 is still missing). Nothing is
+  // stored when an error is returned.
+  virtual absl::StatusOr<uint64_t> AppendEvents(const AgentIdentity& agent,
+                                                absl::Span<const cleansweep::v1::Event> events,
+                                                absl::Time now) = 0;
+
+  // The agent can no longer send any sequence below `oldest_sequence`: the
+  // sequences in (acknowledged, oldest_sequence) that are not stored are
+  // recorded as a gap (lost events) and the acknowledgement moves past them.
+  // Returns the new highest contiguous sequence. A no-op when nothing is
+  // missing below `oldest_sequence`.
+  virtual absl::StatusOr<uint64_t> RecordLostBefore(const AgentIdentity& agent,
+                                                    uint64_t oldest_sequence,
+                                                    absl::Time now) = 0;
+
+  // Highest contiguous sequence stored for the agent (0 if unknown).
+  virtual absl::StatusOr<uint64_t> AckedSequence(absl::string_view agent_id) = 0;
+
+  // Stores one heartbeat. A heartbeat without a time is stamped with `now`.
+  virtual absl::Status RecordHeartbeat(absl::string_view agent_id,
+                                       const cleansweep::v1::Heartbeat& heartbeat,
+                                       absl::Time now) = 0;
+
+  // Events ordered by (event time, agent id, sequence), oldest first.
+  virtual absl::StatusOr<std::vector<StoredEvent>> ListEvents(const EventFilter& filter) = 0;
+
+  // Every agent ever seen, ordered by agent id.
+  virtual absl::StatusOr<std::vector<AgentSummary>> ListAgents() = 0;
+
+  // Flushes and releases the engine; every later call fails with
+  // FailedPrecondition. Idempotent; the destructor calls it too.
+  virtual absl::Status Close() = 0;
+};
+
+using EventStorePtr = std::unique_ptr<EventStore>;
+
+}  // namespace cleansweep::collector
+
+#endif  // CLEANSWEEP_COLLECTOR_STORE_EVENT_STORE_H_

@@ -1,0 +1,606 @@
+#include "collector/store/sqlite_event_store.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace cleansweep::collector {
+namespace {
+
+using cleansweep::v1::Event;
+using cleansweep::v1::Heartbeat;
+
+// The schema, one entry per version: applying kMigrations[i] takes a database
+// from user_version i to i + 1. Only ever append; never edit a shipped step.
+const std::vector<std::vector<const char*>>& Migrations() {
+  static const auto* steps = new std::vector<std::vector<const char*>>{
+      // Version 1: agents, events, heartbeats, per-agent progress.
+      {
+          R"sql(CREATE TABLE agents (
+                  agent_id      TEXT PRIMARY KEY,
+                  hostname      TEXT NOT NULL,
+                  version       TEXT NOT NULL,
+                  peer          TEXT NOT NULL,
+                  first_seen_us INTEGER NOT NULL,
+                  last_seen_us  INTEGER NOT NULL))sql",
+          R"sql(CREATE TABLE events (
+                  agent_id    TEXT NOT NULL,
+                  sequence    INTEGER NOT NULL,
+                  kind        TEXT NOT NULL,
+                  time_us     INTEGER NOT NULL,
+                  received_us INTEGER NOT NULL,
+                  src_ip      TEXT NOT NULL,
+                  dst_ip      TEXT NOT NULL,
+                  dst_port    INTEGER NOT NULL,
+                  payload     BLOB NOT NULL,
+                  PRIMARY KEY (agent_id, sequence)) WITHOUT ROWID)sql",
+          "CREATE INDEX events_by_time ON events (time_us)",
+          R"sql(CREATE TABLE heartbeats (
+                  agent_id               TEXT NOT NULL,
+                  time_us                INTEGER NOT NULL,
+                  received_us            INTEGER NOT NULL,
+                  pcap_received          INTEGER NOT NULL,
+                  pcap_dropped           INTEGER NOT NULL,
+                  pcap_interface_dropped INTEGER NOT NULL,
+                  packets                INTEGER NOT NULL,
+                  events                 INTEGER NOT NULL,
+                  payload                BLOB NOT NULL))sql",
+          "CREATE INDEX heartbeats_by_agent_time ON heartbeats (agent_id, time_us)",
+          R"sql(CREATE TABLE agent_progress (
+                  agent_id       TEXT PRIMARY KEY,
+                  acked_sequence INTEGER NOT NULL))sql",
+          // Sequences an agent declared lost: [first_sequence, last_sequence],
+          // of which `missing` were never stored.
+          R"sql(CREATE TABLE gaps (
+                  agent_id       TEXT NOT NULL,
+                  first_sequence INTEGER NOT NULL,
+                  last_sequence  INTEGER NOT NULL,
+                  missing        INTEGER NOT NULL,
+                  recorded_us    INTEGER NOT NULL))sql",
+          "CREATE INDEX gaps_by_agent ON gaps (agent_id, first_sequence)",
+      },
+  };
+  return *steps;
+}
+
+int64_t TimestampMicros(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() * 1000000 + ts.nanos() / 1000;
+}
+
+// SQLite stores signed 64-bit integers; counters above that are clamped
+// rather than wrapped into negative numbers.
+int64_t ClampToInt64(uint64_t v) {
+  return v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+             ? std::numeric_limits<int64_t>::max()
+             : static_cast<int64_t>(v);
+}
+
+struct EventColumns {
+  const char* kind = "unknown";
+  const cleansweep::v1::Endpoint* client = nullptr;
+  const cleansweep::v1::Endpoint* server = nullptr;
+};
+
+EventColumns ColumnsOf(const Event& e) {
+  EventColumns c;
+  switch (e.kind_case()) {
+    case Event::kSmtp:
+      c = {"smtp", &e.smtp().client(), &e.smtp().server()};
+      break;
+    case Event::kDns:
+      c = {"dns", &e.dns().client(), &e.dns().server()};
+      break;
+    case Event::kWormPort:
+      c = {"worm_port", &e.worm_port().client(), &e.worm_port().server()};
+      break;
+    case Event::KIND_NOT_SET:
+      break;
+  }
+  return c;
+}
+
+// A prepared statement that finalizes itself.
+class Statement {
+ public:
+  Statement(sqlite3* db, absl::string_view sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  absl::Status status() const {
+    if (rc_ == SQLITE_OK) return absl::OkStatus();
+    return absl::InternalError(absl::StrCat("sqlite: ", sqlite3_errmsg(db_)));
+  }
+  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void Bind(int i, absl::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  void BindBlob(int i, const std::string& v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  // Returns true while a row is available; errors end the iteration and are
+  // reported by status().
+  bool Step() {
+    rc_ = sqlite3_step(stmt_);
+    if (rc_ == SQLITE_ROW) {
+      rc_ = SQLITE_OK;
+      return true;
+    }
+    if (rc_ == SQLITE_DONE) rc_ = SQLITE_OK;
+    return false;
+  }
+  // Runs a statement that returns no rows.
+  absl::Status Run() {
+    while (Step()) {
+    }
+    if (rc_ != SQLITE_OK) {
+      return absl::InternalError(absl::StrCat("sqlite: ", sqlite3_errmsg(db_)));
+    }
+    return absl::OkStatus();
+  }
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  bool IsNull(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string Text(int col) {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::string Blob(int col) {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    return p ? std::string(static_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+absl::Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    absl::Status s = absl::InternalError(absl::StrCat("sqlite: ", err ? err : "unknown error",
+                                                      " (while running: ", sql, ")"));
+    sqlite3_free(err);
+    return s;
+  }
+  return absl::OkStatus();
+}
+
+// BEGIN IMMEDIATE … COMMIT, rolled back unless Commit() succeeded.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) {}
+  ~Transaction() {
+    if (open_ && !committed_) Exec(db_, "ROLLBACK").IgnoreError();
+  }
+  absl::Status Begin() {
+    RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
+    open_ = true;
+    return absl::OkStatus();
+  }
+  absl::Status Commit() {
+    RETURN_IF_ERROR(Exec(db_, "COMMIT"));
+    committed_ = true;
+    return absl::OkStatus();
+  }
+
+ private:
+  sqlite3* db_;
+  bool open_ = false;
+  bool committed_ = false;
+};
+
+class SqliteEventStore final : public EventStore {
+ public:
+  SqliteEventStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  ~SqliteEventStore() override { Close().IgnoreError(); }
+
+  absl::Status UpsertAgent(const AgentIdentity& agent, absl::Time now) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    RETURN_IF_ERROR(ValidateAgentId(agent.agent_id));
+    return UpsertAgentLocked(agent, now);
+  }
+
+  absl::StatusOr<uint64_t> AppendEvents(const AgentIdentity& agent,
+                                        absl::Span<const Event> events,
+                                        absl::Time now) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    RETURN_IF_ERROR(ValidateAgentId(agent.agent_id));
+    for (const Event& e : events) {
+      if (e.sequence() == 0 ||
+          e.sequence() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("event sequence ", e.sequence(), " out of range (must be 1..2^63-1)"));
+      }
+    }
+    Transaction tx(db_);
+    RETURN_IF_ERROR(tx.Begin());
+    RETURN_IF_ERROR(UpsertAgentLocked(agent, now));
+
+    Statement insert(db_,
+                     "INSERT INTO events (agent_id, sequence, kind, time_us, received_us, src_ip, "
+                     "dst_ip, dst_port, payload) VALUES (?,?,?,?,?,?,?,?,?) "
+                     "ON CONFLICT (agent_id, sequence) DO NOTHING");
+    RETURN_IF_ERROR(insert.status());
+    const int64_t received_us = absl::ToUnixMicros(now);
+    std::string payload;
+    for (const Event& e : events) {
+      EventColumns cols = ColumnsOf(e);
+      if (!e.SerializeToString(&payload)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("event ", e.sequence(), " cannot be serialized"));
+      }
+      insert.Reset();
+      insert.Bind(1, agent.agent_id);
+      insert.Bind(2, static_cast<int64_t>(e.sequence()));
+      insert.Bind(3, absl::string_view(cols.kind));
+      insert.Bind(4, e.has_time() ? TimestampMicros(e.time()) : received_us);
+      insert.Bind(5, received_us);
+      insert.Bind(6, cols.client ? absl::string_view(cols.client->ip()) : absl::string_view());
+      insert.Bind(7, cols.server ? absl::string_view(cols.server->ip()) : absl::string_view());
+      insert.Bind(8, static_cast<int64_t>(cols.server ? cols.server->port() : 0));
+      insert.BindBlob(9, payload);
+      RETURN_IF_ERROR(insert.Run());
+    }
+
+    ASSIGN_OR_RETURN(uint64_t acked, AckedLocked(agent.agent_id));
+    ASSIGN_OR_RETURN(acked, AdvanceLocked(agent.agent_id, acked));
+    RETURN_IF_ERROR(tx.Commit());
+    return acked;
+  }
+
+  absl::StatusOr<uint64_t> RecordLostBefore(const AgentIdentity& agent, uint64_t oldest_sequence,
+                                            absl::Time now) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    RETURN_IF_ERROR(ValidateAgentId(agent.agent_id));
+    if (oldest_sequence > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return absl::InvalidArgumentError("oldest sequence out of range");
+    }
+    Transaction tx(db_);
+    RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(uint64_t acked, AckedLocked(agent.agent_id));
+    if (oldest_sequence <= acked + 1) return acked;  // nothing can be missing
+    const uint64_t first = acked + 1, last = oldest_sequence - 1;
+    Statement count(db_,
+                    "SELECT COUNT(*) FROM events WHERE agent_id = ? AND sequence BETWEEN ? AND ?");
+    RETURN_IF_ERROR(count.status());
+    count.Bind(1, agent.agent_id);
+    count.Bind(2, static_cast<int64_t>(first));
+    count.Bind(3, static_cast<int64_t>(last));
+    uint64_t stored = 0;
+    if (count.Step()) stored = static_cast<uint64_t>(count.Int(0));
+    RETURN_IF_ERROR(count.status());
+    count.Reset();
+    const uint64_t missing = last - first + 1 - stored;
+    if (missing > 0) {
+      Statement gap(db_,
+                    "INSERT INTO gaps (agent_id, first_sequence, last_sequence, missing, "
+                    "recorded_us) VALUES (?,?,?,?,?)");
+      RETURN_IF_ERROR(gap.status());
+      gap.Bind(1, agent.agent_id);
+      gap.Bind(2, static_cast<int64_t>(first));
+      gap.Bind(3, static_cast<int64_t>(last));
+      gap.Bind(4, static_cast<int64_t>(missing));
+      gap.Bind(5, absl::ToUnixMicros(now));
+      RETURN_IF_ERROR(gap.Run());
+    }
+    ASSIGN_OR_RETURN(acked, AdvanceLocked(agent.agent_id, last));
+    RETURN_IF_ERROR(tx.Commit());
+    return acked;
+  }
+
+  absl::StatusOr<uint64_t> AckedSequence(absl::string_view agent_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    return AckedLocked(agent_id);
+  }
+
+  absl::Status RecordHeartbeat(absl::string_view agent_id, const Heartbeat& heartbeat,
+                               absl::Time now) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    RETURN_IF_ERROR(ValidateAgentId(agent_id));
+    uint64_t received = 0, dropped = 0, if_dropped = 0;
+    for (const auto& iface : heartbeat.interfaces()) {
+      received += iface.received();
+      dropped += iface.dropped();
+      if_dropped += iface.interface_dropped();
+    }
+    std::string payload;
+    heartbeat.SerializeToString(&payload);
+    Statement insert(db_,
+                     "INSERT INTO heartbeats (agent_id, time_us, received_us, pcap_received, "
+                     "pcap_dropped, pcap_interface_dropped, packets, events, payload) "
+                     "VALUES (?,?,?,?,?,?,?,?,?)");
+    RETURN_IF_ERROR(insert.status());
+    const int64_t received_us = absl::ToUnixMicros(now);
+    insert.Bind(1, agent_id);
+    insert.Bind(2, heartbeat.has_time() ? TimestampMicros(heartbeat.time()) : received_us);
+    insert.Bind(3, received_us);
+    insert.Bind(4, ClampToInt64(received));
+    insert.Bind(5, ClampToInt64(dropped));
+    insert.Bind(6, ClampToInt64(if_dropped));
+    insert.Bind(7, ClampToInt64(heartbeat.packets()));
+    insert.Bind(8, ClampToInt64(heartbeat.events()));
+    insert.BindBlob(9, payload);
+    RETURN_IF_ERROR(insert.Run());
+    // A heartbeat is a sign of life too.
+    Statement seen(db_, "UPDATE agents SET last_seen_us = MAX(last_seen_us, ?) WHERE agent_id = ?");
+    RETURN_IF_ERROR(seen.status());
+    seen.Bind(1, received_us);
+    seen.Bind(2, agent_id);
+    return seen.Run();
+  }
+
+  absl::StatusOr<std::vector<StoredEvent>> ListEvents(const EventFilter& filter) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    std::string sql =
+        "SELECT agent_id, received_us, payload FROM events WHERE time_us >= ?";
+    if (!filter.agent_id.empty()) sql += " AND agent_id = ?";
+    sql += " ORDER BY time_us, agent_id, sequence";
+    if (filter.limit > 0) sql += " LIMIT ?";
+    Statement q(db_, sql);
+    RETURN_IF_ERROR(q.status());
+    int i = 1;
+    q.Bind(i++, filter.since == absl::InfinitePast() ? std::numeric_limits<int64_t>::min()
+                                                     : absl::ToUnixMicros(filter.since));
+    if (!filter.agent_id.empty()) q.Bind(i++, filter.agent_id);
+    if (filter.limit > 0) q.Bind(i++, ClampToInt64(filter.limit));
+    std::vector<StoredEvent> out;
+    while (q.Step()) {
+      StoredEvent se;
+      se.agent_id = q.Text(0);
+      se.received_time = absl::FromUnixMicros(q.Int(1));
+      if (!se.event.ParseFromString(q.Blob(2))) {
+        return absl::DataLossError(absl::StrCat("stored event of agent ", se.agent_id,
+                                                " does not parse; database ", path_,
+                                                " is damaged"));
+      }
+      out.push_back(std::move(se));
+    }
+    RETURN_IF_ERROR(q.status());
+    return out;
+  }
+
+  absl::StatusOr<std::vector<AgentSummary>> ListAgents() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    Statement q(db_,
+                R"sql(SELECT a.agent_id, a.hostname, a.version, a.peer, a.first_seen_us,
+                             a.last_seen_us,
+                             (SELECT COUNT(*) FROM events e WHERE e.agent_id = a.agent_id),
+                             COALESCE(p.acked_sequence, 0),
+                             (SELECT COALESCE(SUM(g.missing), 0) FROM gaps g
+                              WHERE g.agent_id = a.agent_id),
+                             h.time_us, h.received_us, h.pcap_received, h.pcap_dropped,
+                             h.pcap_interface_dropped, h.packets, h.events
+                      FROM agents a
+                      LEFT JOIN agent_progress p ON p.agent_id = a.agent_id
+                      LEFT JOIN heartbeats h ON h.rowid = (
+                          SELECT rowid FROM heartbeats WHERE agent_id = a.agent_id
+                          ORDER BY time_us DESC, rowid DESC LIMIT 1)
+                      ORDER BY a.agent_id)sql");
+    RETURN_IF_ERROR(q.status());
+    std::vector<AgentSummary> out;
+    while (q.Step()) {
+      AgentSummary s;
+      s.identity = {q.Text(0), q.Text(1), q.Text(2), q.Text(3)};
+      s.first_seen = absl::FromUnixMicros(q.Int(4));
+      s.last_seen = absl::FromUnixMicros(q.Int(5));
+      s.event_count = static_cast<uint64_t>(q.Int(6));
+      s.acked_sequence = static_cast<uint64_t>(q.Int(7));
+      s.lost_events = static_cast<uint64_t>(q.Int(8));
+      if (!q.IsNull(9)) {
+        HeartbeatSummary h;
+        h.time = absl::FromUnixMicros(q.Int(9));
+        h.received_time = absl::FromUnixMicros(q.Int(10));
+        h.pcap_received = static_cast<uint64_t>(q.Int(11));
+        h.pcap_dropped = static_cast<uint64_t>(q.Int(12));
+        h.pcap_interface_dropped = static_cast<uint64_t>(q.Int(13));
+        h.packets = static_cast<uint64_t>(q.Int(14));
+        h.events = static_cast<uint64_t>(q.Int(15));
+        s.last_heartbeat = h;
+      }
+      out.push_back(std::move(s));
+    }
+    RETURN_IF_ERROR(q.status());
+    return out;
+  }
+
+  absl::Status Close() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (db_ == nullptr) return absl::OkStatus();
+    int rc = sqlite3_close(db_);
+    if (rc != SQLITE_OK) {
+      return absl::InternalError(
+          absl::StrCat("closing ", path_, ": ", sqlite3_errstr(rc)));
+    }
+    db_ = nullptr;
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status CheckOpen() const {
+    if (db_ == nullptr) return absl::FailedPreconditionError("event store is closed");
+    return absl::OkStatus();
+  }
+
+  static absl::Status ValidateAgentId(absl::string_view agent_id) {
+    if (agent_id.empty()) return absl::InvalidArgumentError("empty agent id");
+    return absl::OkStatus();
+  }
+
+  absl::Status UpsertAgentLocked(const AgentIdentity& agent, absl::Time now) {
+    Statement q(db_,
+                "INSERT INTO agents (agent_id, hostname, version, peer, first_seen_us, "
+                "last_seen_us) VALUES (?,?,?,?,?,?) ON CONFLICT (agent_id) DO UPDATE SET "
+                "hostname = excluded.hostname, version = excluded.version, peer = excluded.peer, "
+                "last_seen_us = MAX(last_seen_us, excluded.last_seen_us)");
+    RETURN_IF_ERROR(q.status());
+    const int64_t now_us = absl::ToUnixMicros(now);
+    q.Bind(1, agent.agent_id);
+    q.Bind(2, agent.hostname);
+    q.Bind(3, agent.version);
+    q.Bind(4, agent.peer);
+    q.Bind(5, now_us);
+    q.Bind(6, now_us);
+    return q.Run();
+  }
+
+  // Walks forward from `acked` while sequences are contiguous and stores the
+  // result as the agent's progress. Rows come in order, so this stops at the
+  // first gap without scanning past it.
+  absl::StatusOr<uint64_t> AdvanceLocked(absl::string_view agent_id, uint64_t acked) {
+    {
+      Statement next(db_,
+                     "SELECT sequence FROM events WHERE agent_id = ? AND sequence > ? "
+                     "ORDER BY sequence");
+      RETURN_IF_ERROR(next.status());
+      next.Bind(1, agent_id);
+      next.Bind(2, static_cast<int64_t>(acked));
+      while (next.Step()) {
+        if (static_cast<uint64_t>(next.Int(0)) != acked + 1) break;
+        ++acked;
+      }
+      RETURN_IF_ERROR(next.status());
+    }  // finalized: an unfinished SELECT would block COMMIT
+    Statement progress(db_,
+                       "INSERT INTO agent_progress (agent_id, acked_sequence) VALUES (?, ?) "
+                       "ON CONFLICT (agent_id) DO UPDATE SET acked_sequence = "
+                       "excluded.acked_sequence");
+    RETURN_IF_ERROR(progress.status());
+    progress.Bind(1, agent_id);
+    progress.Bind(2, static_cast<int64_t>(acked));
+    RETURN_IF_ERROR(progress.Run());
+    return acked;
+  }
+
+  absl::StatusOr<uint64_t> AckedLocked(absl::string_view agent_id) {
+    Statement q(db_, "SELECT acked_sequence FROM agent_progress WHERE agent_id = ?");
+    RETURN_IF_ERROR(q.status());
+    q.Bind(1, agent_id);
+    uint64_t acked = 0;
+    if (q.Step()) acked = static_cast<uint64_t>(q.Int(0));
+    RETURN_IF_ERROR(q.status());
+    return acked;
+  }
+
+  std::mutex mu_;
+  sqlite3* db_;
+  const std::string path_;
+};
+
+absl::StatusOr<int> ReadUserVersion(sqlite3* db) {
+  Statement q(db, "PRAGMA user_version");
+  RETURN_IF_ERROR(q.status());
+  int version = 0;
+  if (q.Step()) version = static_cast<int>(q.Int(0));
+  RETURN_IF_ERROR(q.status());
+  return version;
+}
+
+absl::Status Migrate(sqlite3* db, int from) {
+  const auto& steps = Migrations();
+  for (int v = from; v < static_cast<int>(steps.size()); ++v) {
+    Transaction tx(db);
+    RETURN_IF_ERROR(tx.Begin());
+    for (const char* sql : steps[v]) RETURN_IF_ERROR(Exec(db, sql));
+    // user_version is part of the transaction: a failed step leaves it unchanged.
+    RETURN_IF_ERROR(Exec(db, absl::StrCat("PRAGMA user_version = ", v + 1).c_str()));
+    RETURN_IF_ERROR(tx.Commit());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OpenError(const std::string& path, absl::string_view what, sqlite3* db, int rc) {
+  return absl::UnavailableError(absl::StrCat("cannot open database ", path, ": ", what, ": ",
+                                             db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+}
+
+}  // namespace
+
+int SqliteSchemaVersion() { return static_cast<int>(Migrations().size()); }
+
+absl::StatusOr<EventStorePtr> OpenSqliteEventStore(const std::string& path,
+                                                   const SqliteOptions& options) {
+  if (path.empty()) return absl::InvalidArgumentError("empty database path");
+  const bool may_create = options.create && !options.read_only;
+  struct stat st;
+  if (!may_create && ::stat(path.c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat("cannot open database ", path, ": ",
+                                            std::strerror(errno)));
+  }
+  int flags = options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (may_create) flags |= SQLITE_OPEN_CREATE;
+  flags |= SQLITE_OPEN_FULLMUTEX;
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  // Owns `db` until it is handed to the store.
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> guard(db, &sqlite3_close);
+  if (rc != SQLITE_OK) return OpenError(path, "open", db, rc);
+  sqlite3_busy_timeout(db, options.busy_timeout_ms);
+  sqlite3_extended_result_codes(db, 1);
+
+  absl::StatusOr<int> version = ReadUserVersion(db);
+  if (!version.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot read database ", path, ": ", version.status().message(),
+        " (is it a cleansweep collector database?)"));
+  }
+  const int known = SqliteSchemaVersion();
+  if (*version > known) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "database ", path, " has schema version ", *version,
+        ", newer than this cleansweep-collector understands (", known,
+        "); upgrade cleansweep-collector or use a matching version"));
+  }
+  if (options.read_only) {
+    if (*version < known) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "database ", path, " has schema version ", *version, ", this build expects ", known,
+          "; run `cleansweep-collector serve --db ", path, "` once to migrate it"));
+    }
+  } else {
+    {
+      // WAL lets readers (the CLI, the status page) run beside the writer.
+      Statement wal(db, "PRAGMA journal_mode = WAL");
+      RETURN_IF_ERROR(wal.status());
+      if (!wal.Step() || wal.Text(0) != "wal") {
+        return OpenError(path, "cannot switch to WAL mode", db, SQLITE_OK);
+      }
+    }
+    RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous = FULL"));
+    RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys = ON"));
+    absl::Status migrated = Migrate(db, *version);
+    if (!migrated.ok()) {
+      return absl::InternalError(absl::StrCat("migrating database ", path, " from version ",
+                                              *version, ": ", migrated.message()));
+    }
+  }
+  return EventStorePtr(new SqliteEventStore(guard.release(), path));
+}
+
+}  // namespace cleansweep::collector
