@@ -24,7 +24,7 @@
 #include "agent/capture/bpf_filter.h"
 #include "agent/capture/capture_source.h"
 #include "agent/observers/pipeline.h"
-#include "agent/observers/time_util.h"
+#include "agent/observers/event_util.h"
 #include "agent/uplink/uplink.h"
 #include "common/logging.h"
 #include "google/protobuf/util/json_util.h"

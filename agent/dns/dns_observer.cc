@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "agent/observers/time_util.h"
+#include "agent/observers/event_util.h"
 
 namespace cleansweep::agent {
 namespace {
@@ -10,11 +10,6 @@ namespace {
 // Largest DNS-over-TCP frame: the 2-byte prefix and a 65535-byte message.
 constexpr size_t kMaxTcpFrame = 2 + 65535;
 constexpr uint8_t kOpcodeQuery = 0;
-
-void SetEndpoint(const IpAddress& ip, uint16_t port, cleansweep::v1::Endpoint* ep) {
-  ep->set_ip(ip.ToString());
-  ep->set_port(port);
-}
 
 // Copies the response's verdict and answer data into the event.
 void FillAnswer(const DnsMessage& msg, int64_t time_us, cleansweep::v1::DnsQuery* dns) {

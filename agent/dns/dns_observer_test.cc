@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/observers/time_util.h"
+#include "agent/observers/event_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -4,16 +4,12 @@
 #include <tuple>
 #include <vector>
 
-#include "agent/observers/time_util.h"
+#include "agent/observers/event_util.h"
 
 namespace cleansweep::agent {
 namespace {
 using cleansweep::v1::ConnectionOutcome;
 
-void FillEndpoint(const IpAddress& ip, uint16_t port, cleansweep::v1::Endpoint* e) {
-  e->set_ip(ip.ToString());
-  e->set_port(port);
-}
 }  // namespace
 
 WormPortObserver::WormPortObserver(const WormPortOptions& options, EventSink* sink,
@@ -88,8 +84,8 @@ void WormPortObserver::Emit(const Key& key, const Attempt& a, ConnectionOutcome 
   cleansweep::v1::Event event;
   SetTimestamp(a.first_us, event.mutable_time());
   auto* c = event.mutable_worm_port();
-  FillEndpoint(key.client, key.client_port, c->mutable_client());
-  FillEndpoint(key.server, key.server_port, c->mutable_server());
+  SetEndpoint(key.client, key.client_port, c->mutable_client());
+  SetEndpoint(key.server, key.server_port, c->mutable_server());
   c->set_transport(key.proto == kIpProtoTcp ? cleansweep::v1::TRANSPORT_TCP
                                             : cleansweep::v1::TRANSPORT_UDP);
   SetTimestamp(a.first_us, c->mutable_time());

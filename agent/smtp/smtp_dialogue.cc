@@ -4,7 +4,7 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
-#include "agent/observers/time_util.h"
+#include "agent/observers/event_util.h"
 
 namespace cleansweep::agent {
 namespace {

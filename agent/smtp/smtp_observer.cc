@@ -3,17 +3,13 @@
 #include <algorithm>
 #include <utility>
 
-#include "agent/observers/time_util.h"
+#include "agent/observers/event_util.h"
 
 namespace cleansweep::agent {
 namespace {
 
 using cleansweep::v1::ConnectionOutcome;
 
-void FillEndpoint(const IpAddress& ip, uint16_t port, cleansweep::v1::Endpoint* e) {
-  e->set_ip(ip.ToString());
-  e->set_port(port);
-}
 
 // Adapts one direction of a connection to the dialogue.
 class DirectionSink : public StreamConsumer {
@@ -211,8 +207,8 @@ void SmtpObserver::Close(Conn* conn, const char* end_reason) {
   SetTimestamp(conn->start_us, event.mutable_time());
   cleansweep::v1::SmtpSession* s = event.mutable_smtp();
   *s = conn->dialogue.session();
-  FillEndpoint(conn->key.client, conn->key.client_port, s->mutable_client());
-  FillEndpoint(conn->key.server, conn->key.server_port, s->mutable_server());
+  SetEndpoint(conn->key.client, conn->key.client_port, s->mutable_client());
+  SetEndpoint(conn->key.server, conn->key.server_port, s->mutable_server());
   SetTimestamp(conn->start_us, s->mutable_start_time());
   SetTimestamp(conn->last_us, s->mutable_end_time());
   s->set_outcome(Outcome(*conn));

@@ -54,6 +54,12 @@ if v6 and v6[0].get("transactions"):
 else:
     failures.append("IPv6 session has no transaction")
 
+# The session on port 2600, watched only because the collector said so.
+p2600 = [s for s in smtp if s["server"]["port"] == 2600]
+expect(len(p2600) == 1, f"one SMTP session to port 2600 (collector-pushed), got {len(p2600)}")
+if p2600 and p2600[0].get("transactions"):
+    expect(p2600[0]["transactions"][0].get("mailFrom") == "ops@corp.example", "port 2600 mail from")
+
 # The MX lookup and its answer.
 mx = [d for d in dns if d.get("name") == "victim.example"]
 expect(len(mx) == 1, f"one MX query for victim.example, got {len(mx)}")

@@ -3,7 +3,9 @@
 # namespaces joined by a veth pair. The real agent captures live on the
 # workstation's interface and streams over TLS to the real collector; the
 # workstation sends real mail (IPv4 and IPv6), makes a real MX lookup and tries
-# a refused connection to 3127. The stored events must say exactly that.
+# a refused connection to 3127. The collector tells the agent to watch one more
+# SMTP port (2600); the agent's filter must follow. The stored events must say
+# exactly that.
 #
 # usage: live_capture_test.sh BUILD_DIR   (needs root: network namespaces)
 set -euo pipefail
@@ -53,9 +55,10 @@ wait_for() {
 }
 
 # The internet: SMTP on both families, DNS answering MX for victim.example.
-for addr in $INET4 $INET6; do
-  ip netns exec "$NET" python3 "$HERE/fake_internet.py" smtp $addr 25 >"$TMP/smtp-$addr.out" 2>&1 &
-  PIDS+=($!); wait_for "$TMP/smtp-$addr.out" ready $!
+for listen in "$INET4 25" "$INET6 25" "$INET4 2600"; do
+  out="$TMP/smtp-${listen// /-}.out"
+  ip netns exec "$NET" python3 "$HERE/fake_internet.py" smtp $listen >"$out" 2>&1 &
+  PIDS+=($!); wait_for "$out" ready $!
 done
 ip netns exec "$NET" python3 "$HERE/fake_internet.py" dns $INET4 53 victim.example 10 mx1.victim.example \
   >"$TMP/dns.out" 2>&1 &
@@ -65,7 +68,7 @@ PIDS+=($!); wait_for "$TMP/dns.out" ready $!
 "$ROOT/deploy/pki.sh" "$TMP/pki" >/dev/null
 ip netns exec "$WS" "$BUILD/bin/cleansweep-collector" serve --db "$TMP/c.db" --listen 127.0.0.1:0 \
   --tls-cert "$TMP/pki/server.pem" --tls-key "$TMP/pki/server.key" --token-file "$TMP/pki/token" \
-  >"$TMP/collector.out" 2>"$TMP/collector.log" &
+  --smtp-ports 25,465,587,2525,2600 >"$TMP/collector.out" 2>"$TMP/collector.log" &
 COLLECTOR=$!; PIDS+=($COLLECTOR)
 wait_for "$TMP/collector.out" '^listening on' $COLLECTOR
 PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$TMP/collector.out")
@@ -75,6 +78,8 @@ ip netns exec "$WS" "$BUILD/bin/cleansweep-agent" --interface "${TAG}a" --collec
   --heartbeat-interval 1 --stats >"$TMP/agent.out" 2>"$TMP/agent.log" &
 AGENT=$!; PIDS+=($AGENT)
 wait_for "$TMP/agent.log" 'capturing on' $AGENT
+# The collector's configuration arrives over the stream and replaces the filter.
+wait_for "$TMP/agent.log" 'configuration from the collector applied' $AGENT
 
 # The workstation's traffic.
 ip netns exec "$WS" python3 - "$INET4" "$INET6" <<'PY'
@@ -85,6 +90,8 @@ with smtplib.SMTP(inet4, 25, local_hostname="ws1.corp.example", timeout=10) as s
                "From: ceo@corp.example\r\nSubject: test\r\n\r\nhello\r\n")
 with smtplib.SMTP(inet6, 25, local_hostname="ws1.corp.example", timeout=10) as s:
     s.sendmail("it@corp.example", ["carol@victim.example"], "Subject: v6\r\n\r\nhi\r\n")
+with smtplib.SMTP(inet4, 2600, local_hostname="ws1.corp.example", timeout=10) as s:
+    s.sendmail("ops@corp.example", ["dave@victim.example"], "Subject: 2600\r\n\r\nhi\r\n")
 # MX lookup for victim.example.
 q = struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
 q += b"\x06victim\x07example\x00" + struct.pack("!HH", 15, 1)

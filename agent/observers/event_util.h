@@ -1,9 +1,12 @@
-// Conversions between packet time (microseconds) and protobuf Timestamps.
-#ifndef CLEANSWEEP_AGENT_OBSERVERS_TIME_UTIL_H_
-#define CLEANSWEEP_AGENT_OBSERVERS_TIME_UTIL_H_
+// Small helpers every observer uses to fill events: packet time (microseconds)
+// to and from protobuf Timestamps, addresses to Endpoints.
+#ifndef CLEANSWEEP_AGENT_OBSERVERS_EVENT_UTIL_H_
+#define CLEANSWEEP_AGENT_OBSERVERS_EVENT_UTIL_H_
 
 #include <cstdint>
 
+#include "agent/decode/packet.h"
+#include "cleansweep/v1/event.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 
 namespace cleansweep::agent {
@@ -23,6 +26,11 @@ inline int64_t TimestampToMicros(const google::protobuf::Timestamp& ts) {
   return ts.seconds() * 1000000 + ts.nanos() / 1000;
 }
 
+inline void SetEndpoint(const IpAddress& ip, uint16_t port, cleansweep::v1::Endpoint* endpoint) {
+  endpoint->set_ip(ip.ToString());
+  endpoint->set_port(port);
+}
+
 }  // namespace cleansweep::agent
 
-#endif  // CLEANSWEEP_AGENT_OBSERVERS_TIME_UTIL_H_
+#endif  // CLEANSWEEP_AGENT_OBSERVERS_EVENT_UTIL_H_
