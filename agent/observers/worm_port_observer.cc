@@ -9,7 +9,6 @@
 namespace cleansweep::agent {
 namespace {
 using cleansweep::v1::ConnectionOutcome;
-
 }  // namespace
 
 WormPortObserver::WormPortObserver(const WormPortOptions& options, EventSink* sink,

@@ -10,7 +10,6 @@ namespace {
 
 using cleansweep::v1::ConnectionOutcome;
 
-
 // Adapts one direction of a connection to the dialogue.
 class DirectionSink : public StreamConsumer {
  public:
