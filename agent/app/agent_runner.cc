@@ -252,7 +252,12 @@ int RunAgent(const AgentConfig& config) {
     for (const auto& name : names) {
       auto src = OpenLiveInterface(name);
       if (!src.ok()) {
-        LOG_ERROR("%s", src.status().message());
+        auto available = DefaultCaptureInterfaces();
+        LOG_ERROR("%s%s", src.status().message(),
+                  available.ok() && !available->empty()
+                      ? absl::StrCat(" (interfaces that are up: ", absl::StrJoin(*available, ", "),
+                                     ")")
+                      : "");
         return 1;
       }
       Source s;
