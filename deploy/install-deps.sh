@@ -17,7 +17,7 @@ PACKAGES=(
   # command lines
   libcli11-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev tcpdump time iproute2 python3 procps
+  libgtest-dev libgmock-dev tcpdump time iproute2 python3 procps
 )
 
 missing=()

@@ -20,7 +20,7 @@ FUZZ_SECONDS=${CLEANSWEEP_FUZZ_SECONDS:-20}
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
   echo "== libFuzzer: each target for ${FUZZ_SECONDS}s from its seed corpus (build-fuzz/, clang)"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCLEANSWEEP_FUZZ=ON -DCLEANSWEEP_BENCH=OFF >/dev/null
+    -DCLEANSWEEP_FUZZ=ON >/dev/null
   cmake --build build-fuzz -j "$JOBS" --target fuzzers
   "$ROOT/tests/fuzz/run_fuzzers.sh" "$ROOT/build-fuzz" "$FUZZ_SECONDS"
 fi
