@@ -47,12 +47,13 @@ TEST(Pipeline, RoutesByPort) {
   FrameSpec web = Syn(443);
   web.src_port = 25;  // an SMTP port on the client side is not an SMTP server
   web.dst_port = 50000;
+  Feed(p, web, 4);
   p.Finish(10);
   EXPECT_EQ(sink.Count(cleansweep::v1::Event::kSmtp), 1);
   EXPECT_EQ(sink.Count(cleansweep::v1::Event::kWormPort), 1);
   EXPECT_EQ(sink.events.size(), 2u);
-  EXPECT_EQ(p.stats().packets, 3u);
-  EXPECT_EQ(p.stats().decoded, 3u);
+  EXPECT_EQ(p.stats().packets, 4u);
+  EXPECT_EQ(p.stats().decoded, 4u);
 }
 
 TEST(Pipeline, CountsMalformedAndIgnored) {

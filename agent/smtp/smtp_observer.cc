@@ -130,6 +130,9 @@ void SmtpObserver::OnPacket(const DecodedPacket& p) {
     Key key;
     if (syn) {
       key = ack ? rev : fwd;  // the SYN sender is the client
+      // A connection *from* an SMTP port to another port is not SMTP (a scan
+      // using source port 25 to slip through firewalls, say).
+      if (!watched_.test(key.server_port)) return;
     } else if (watched_.test(p.dst_port) && !watched_.test(p.src_port)) {
       key = fwd;
     } else if (watched_.test(p.src_port) && !watched_.test(p.dst_port)) {
