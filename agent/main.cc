@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   std::string smtp_ports, worm_ports, log_level = "info";
   std::string dns_qtypes;
   int heartbeat_seconds = 30;
+  int spool_max_mb = 256;
 
   CLI::App app{
       "cleansweep-agent: watches this machine's outbound SMTP, DNS MX lookups and "
@@ -45,7 +46,13 @@ int main(int argc, char** argv) {
                "Talk to the collector without TLS (testing only; everything is sent in clear)");
   app.add_option("--agent-id", config.agent_id, "Identity reported to the collector (default: host name)");
   app.add_option("--state-dir", config.state_dir,
-                 "Directory for state kept across restarts (event sequence counter)");
+                 "Directory for state kept across restarts (event sequence counter, and the "
+                 "spool of events not yet acknowledged by the collector); required with "
+                 "--collector on live interfaces");
+  app.add_option("--spool-max-mb", spool_max_mb,
+                 "Size limit of the event spool in MiB (default 256); beyond it the oldest "
+                 "unsent events are dropped and reported to the collector as lost")
+      ->check(CLI::Range(1, 1048576));
   app.add_option("--heartbeat-interval", heartbeat_seconds, "Seconds between heartbeats")
       ->check(CLI::Range(1, 3600));
   app.add_option("--log-level", log_level, "debug, info, warning or error")
@@ -89,6 +96,12 @@ int main(int argc, char** argv) {
   if (config.insecure && !config.collector.empty()) {
     LOG_WARNING("--insecure: talking to the collector WITHOUT TLS; events and token travel in clear");
   }
+  if (!config.collector.empty() && config.read_file.empty() && !config.print_filter &&
+      config.state_dir.empty()) {
+    return usage_error("--collector on live interfaces needs --state-dir (where events wait, "
+                       "on disk, until the collector acknowledges them)");
+  }
+  config.spool_max_bytes = static_cast<uint64_t>(spool_max_mb) << 20;
   config.heartbeat_interval = absl::Seconds(heartbeat_seconds);
   return cleansweep::agent::RunAgent(config);
 }

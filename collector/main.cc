@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "collector/cli/commands.h"
+#include "collector/cli/hosts_commands.h"
 
 int main(int argc, char** argv) {
   using namespace cleansweep::collector;
@@ -44,6 +45,26 @@ int main(int argc, char** argv) {
   agents_cmd->add_option("--db", agents.db_path, "SQLite database file")->required();
   agents_cmd->add_flag("--json", agents.json, "One JSON object per line");
 
+  InventoryImportConfig inventory_import;
+  CLI::App* inventory_cmd = app.add_subcommand("inventory", "Manage the list of expected hosts");
+  inventory_cmd->require_subcommand(1);
+  CLI::App* import_cmd = inventory_cmd->add_subcommand(
+      "import", "Replace the expected hosts with a CSV file (header hostname,mac,owner)");
+  import_cmd
+      ->add_option("--db", inventory_import.db_path, "SQLite database file (created if missing)")
+      ->required();
+  import_cmd->add_option("FILE", inventory_import.csv_path,
+                         "CSV file: hostname,mac,owner (mac and owner optional)")
+      ->required();
+
+  HostsConfig hosts;
+  CLI::App* hosts_cmd = app.add_subcommand(
+      "hosts", "Expected and seen hosts: status, 24 h coverage, capture loss, lost-event gaps");
+  hosts_cmd->add_option("--db", hosts.db_path, "SQLite database file")->required();
+  hosts_cmd->add_flag("--json", hosts.json, "One JSON object per line");
+  hosts_cmd->add_option("--now", hosts.now,
+                        "Evaluate as of this time: RFC 3339, YYYY-MM-DD, @UNIX, or 2h/90m/1d ago");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -58,5 +79,7 @@ int main(int argc, char** argv) {
   if (serve_cmd->parsed()) return RunServe(serve);
   if (events_cmd->parsed()) return RunEvents(events);
   if (agents_cmd->parsed()) return RunAgents(agents);
+  if (import_cmd->parsed()) return RunInventoryImport(inventory_import);
+  if (hosts_cmd->parsed()) return RunHosts(hosts);
   return kExitUsage;
 }

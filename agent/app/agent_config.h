@@ -29,7 +29,8 @@ struct AgentConfig {
   std::string server_name;  // TLS name to expect, when it differs from the address
   bool insecure = false;
   std::string agent_id;     // default: host name
-  std::string state_dir;    // keeps the sequence counter across restarts
+  std::string state_dir;    // sequence counter and (with a collector) the event spool
+  uint64_t spool_max_bytes = uint64_t{256} << 20;  // spool payload limit; oldest dropped beyond
   absl::Duration heartbeat_interval = absl::Seconds(30);
   absl::Duration ack_timeout = absl::Seconds(60);  // --read with a collector: wait for acks
 };

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -25,6 +26,7 @@
 #include "agent/capture/capture_source.h"
 #include "agent/observers/pipeline.h"
 #include "agent/observers/event_util.h"
+#include "agent/spool/sqlite_spool.h"
 #include "agent/uplink/uplink.h"
 #include "common/logging.h"
 #include "google/protobuf/util/json_util.h"
@@ -43,16 +45,16 @@ int64_t NowUs() { return absl::ToUnixMicros(absl::Now()); }
 // stdout (JSON) and/or the uplink. One per capture source; the counter is shared.
 class AgentSink : public EventSink {
  public:
-  AgentSink(std::string interface, SequenceCounter* counter, bool json, Uplink* uplink,
-            std::atomic<uint64_t>* emitted)
+  AgentSink(std::string interface, std::function<uint64_t()> next_sequence, bool json,
+            Uplink* uplink, std::atomic<uint64_t>* emitted)
       : interface_(std::move(interface)),
-        counter_(counter),
+        next_sequence_(std::move(next_sequence)),
         json_(json),
         uplink_(uplink),
         emitted_(emitted) {}
 
   void Emit(cleansweep::v1::Event event) override {
-    event.set_sequence(counter_->Next());
+    event.set_sequence(next_sequence_());
     event.set_interface(interface_);
     emitted_->fetch_add(1, std::memory_order_relaxed);
     if (json_) {
@@ -69,7 +71,7 @@ class AgentSink : public EventSink {
 
  private:
   std::string interface_;
-  SequenceCounter* counter_;
+  std::function<uint64_t()> next_sequence_;
   bool json_;
   Uplink* uplink_;
   std::atomic<uint64_t>* emitted_;
@@ -275,6 +277,37 @@ int RunAgent(const AgentConfig& config) {
     }
   }
 
+  // The on-disk spool (with a collector and a state directory): events
+  // survive restarts and collector outages, and the spool's persisted last
+  // sequence becomes the counter (the "sequence" file is only read, once, to
+  // carry its value over).
+  std::unique_ptr<SqliteSpool> spool;
+  if (!config.collector.empty() && !config.state_dir.empty()) {
+    SqliteSpoolOptions so;
+    so.path = config.state_dir + "/spool.db";
+    so.max_bytes = config.spool_max_bytes;
+    auto opened = SqliteSpool::Open(so);
+    if (!opened.ok()) {
+      LOG_ERROR("%s", opened.status().message());
+      return 1;
+    }
+    spool = *std::move(opened);
+    absl::Status st = spool->RaiseLastSequence(counter.last());
+    if (!st.ok()) {
+      LOG_ERROR("%s", st.message());
+      return 1;
+    }
+    if (spool->size() > 0) {
+      LOG_INFO("spool %s holds %d unacknowledged events from before this start", so.path,
+               spool->size());
+    }
+  }
+  SqliteSpool* const spool_view = spool.get();
+  uint64_t spool_sequence = spool != nullptr ? spool->last_sequence() : 0;
+  std::function<uint64_t()> next_sequence =
+      spool != nullptr ? std::function<uint64_t()>([&spool_sequence] { return ++spool_sequence; })
+                       : std::function<uint64_t()>([&counter] { return counter.Next(); });
+
   // Uplink.
   HeartbeatBoard board;
   ConfigMailbox mailbox;
@@ -309,10 +342,11 @@ int RunAgent(const AgentConfig& config) {
     o.heartbeat_interval = config.heartbeat_interval;
     // Events numbered before a restart and never acknowledged died with the
     // previous process; starting here lets the collector record that gap.
-    o.first_sequence = counter.last() + 1;
+    o.first_sequence = (spool_view != nullptr ? spool_view->last_sequence() : counter.last()) + 1;
     uplink = std::make_unique<Uplink>(
         o, [&board] { return board.Read(); },
-        [&mailbox](const cleansweep::v1::CaptureConfig& c) { mailbox.Post(c); });
+        [&mailbox](const cleansweep::v1::CaptureConfig& c) { mailbox.Post(c); },
+        std::move(spool));
     absl::Status st = uplink->Start();
     if (!st.ok()) {
       LOG_ERROR("%s", st.message());
@@ -322,7 +356,8 @@ int RunAgent(const AgentConfig& config) {
 
   std::atomic<uint64_t> emitted{0};
   for (auto& s : sources) {
-    s.sink = std::make_unique<AgentSink>(s.name, &counter, config.json, uplink.get(), &emitted);
+    s.sink = std::make_unique<AgentSink>(s.name, next_sequence, config.json, uplink.get(),
+                                         &emitted);
     s.pipeline = std::make_unique<Pipeline>(config.watch, s.sink.get());
   }
 
@@ -438,8 +473,17 @@ int RunAgent(const AgentConfig& config) {
 
   if (uplink != nullptr) {
     absl::Status st = uplink->WaitAllAcked(absl::Now() + (live ? absl::Seconds(5) : config.ack_timeout));
-    if (!st.ok()) {
-      LOG_ERROR("not every event reached the collector: %s", st.message());
+    if (!st.ok() && spool_view != nullptr && live) {
+      // Nothing is lost: the spool is on disk and the next start sends it.
+      LOG_WARNING("%d events not yet acknowledged by the collector stay in %s/spool.db and are "
+                  "sent after the next start (%s)",
+                  spool_view->size(), config.state_dir, st.message());
+    } else if (!st.ok()) {
+      LOG_ERROR("not every event reached the collector: %s%s", st.message(),
+                spool_view != nullptr
+                    ? absl::StrCat("; they stay in ", config.state_dir,
+                                   "/spool.db for the next run with this --state-dir")
+                    : "");
       exit_code = 1;
     } else if (!live) {
       LOG_INFO("%llu events acknowledged by %s", (unsigned long long)emitted.load(), config.collector);

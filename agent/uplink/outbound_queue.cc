@@ -5,6 +5,12 @@
 
 namespace cleansweep::agent {
 
+OutboundQueueStats OutboundQueue::stats() const {
+  OutboundQueueStats s;
+  s.events = size();
+  return s;
+}
+
 void InMemoryOutboundQueue::Push(cleansweep::v1::Event event) {
   const uint64_t seq = event.sequence();
   last_sequence_ = std::max(last_sequence_, seq);

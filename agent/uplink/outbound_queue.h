@@ -2,11 +2,12 @@
 //
 // The uplink pushes every event here before sending it and drops events only
 // when the collector acknowledges them, so a reconnect resends exactly what is
-// still unacknowledged. InMemoryOutboundQueue is the implementation today; the
-// on-disk spool (events survive an agent restart) implements the same
-// interface and replaces it without touching the uplink's protocol code.
+// still unacknowledged. InMemoryOutboundQueue keeps them in memory (batch
+// runs without a state directory); the on-disk spool (agent/spool, events
+// survive an agent restart) implements the same interface.
 //
-// Not thread-safe: the owner serializes access (Uplink holds its mutex).
+// Not thread-safe unless an implementation says otherwise: the owner
+// serializes access (Uplink holds its mutex).
 #ifndef CLEANSWEEP_AGENT_UPLINK_OUTBOUND_QUEUE_H_
 #define CLEANSWEEP_AGENT_UPLINK_OUTBOUND_QUEUE_H_
 
@@ -14,11 +15,31 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "cleansweep/v1/event.pb.h"
 #include "google/protobuf/repeated_field.h"
 
 namespace cleansweep::agent {
+
+// Sequences the queue dropped without sending them: [first, last], `count`
+// of them held (normally last - first + 1), and why ("spool_full").
+struct LostRange {
+  uint64_t first = 0;
+  uint64_t last = 0;
+  uint64_t count = 0;
+  std::string reason;
+  bool operator==(const LostRange&) const = default;
+};
+
+// What the queue holds, for heartbeats.
+struct OutboundQueueStats {
+  uint64_t events = 0;
+  uint64_t bytes = 0;          // serialized event bytes
+  int64_t oldest_time_us = 0;  // event time of the lowest queued sequence; 0 when empty
+  uint64_t lost_events = 0;    // events ever dropped without sending
+};
 
 class OutboundQueue {
  public:
@@ -38,6 +59,11 @@ class OutboundQueue {
   virtual uint64_t first_sequence() const = 0;
   // Highest sequence ever pushed (0 when none).
   virtual uint64_t last_sequence() const = 0;
+  // Ranges dropped without sending and not yet covered by AckThrough, lowest
+  // first. The uplink reports each one to the collector. A bounded queue
+  // implements this; the in-memory queue never drops.
+  virtual std::vector<LostRange> lost_ranges() const { return {}; }
+  virtual OutboundQueueStats stats() const;
 };
 
 class InMemoryOutboundQueue final : public OutboundQueue {

@@ -42,6 +42,20 @@ Uplink::Uplink(UplinkOptions options,
       on_config_(std::move(on_config)),
       queue_(std::make_unique<InMemoryOutboundQueue>()) {}
 
+Uplink::Uplink(UplinkOptions options,
+               std::function<cleansweep::v1::Heartbeat()> heartbeat_provider,
+               std::function<void(const cleansweep::v1::CaptureConfig&)> on_config,
+               std::unique_ptr<OutboundQueue> queue)
+    : options_(std::move(options)),
+      heartbeat_provider_(std::move(heartbeat_provider)),
+      on_config_(std::move(on_config)),
+      queue_(queue != nullptr ? std::move(queue) : std::make_unique<InMemoryOutboundQueue>()) {}
+
+OutboundQueueStats Uplink::queue_stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_->stats();
+}
+
 Uplink::~Uplink() { Stop(); }
 
 absl::Status Uplink::Start() {
@@ -119,7 +133,7 @@ absl::Status Uplink::WaitAllAcked(absl::Time deadline) {
   cv_.notify_all();
   absl::Status result;
   while (true) {
-    if (queue_->size() == 0) break;
+    if (queue_->size() == 0 && queue_->lost_ranges().empty()) break;
     if (!config_error_.ok()) {
       result = config_error_;
       break;
@@ -164,6 +178,19 @@ cleansweep::v1::Heartbeat Uplink::MakeHeartbeat() {
     hb.mutable_time()->set_seconds(absl::ToUnixSeconds(now));
     hb.mutable_time()->set_nanos(static_cast<int32_t>(
         absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(absl::ToUnixSeconds(now)))));
+  }
+  if (hb.spool_events() == 0 && hb.spool_bytes() == 0 && hb.lost_events() == 0) {
+    const OutboundQueueStats q = queue_stats();
+    hb.set_spool_events(q.events);
+    hb.set_spool_bytes(q.bytes);
+    hb.set_lost_events(q.lost_events);
+    if (q.oldest_time_us != 0) {
+      const absl::Time oldest = absl::FromUnixMicros(q.oldest_time_us);
+      const int64_t seconds = absl::ToUnixSeconds(oldest);  // floors, also before 1970
+      hb.mutable_spool_oldest()->set_seconds(seconds);
+      hb.mutable_spool_oldest()->set_nanos(static_cast<int32_t>(
+          absl::ToInt64Nanoseconds(oldest - absl::FromUnixSeconds(seconds))));
+    }
   }
   if (hb.interval_seconds() == 0) {
     hb.set_interval_seconds(
@@ -217,9 +244,12 @@ void Uplink::Run() {
     absl::Status config_error = ClassifyError(status);
     if (!config_error.ok()) config_error_ = config_error;
     if (established) backoff = kInitialBackoff;
-    // Full jitter over [backoff/2, backoff] so a fleet does not reconnect in step.
-    std::uniform_real_distribution<double> jitter(0.5, 1.0);
-    absl::Duration wait = backoff * jitter(rng);
+    // Full jitter: uniform over [0, backoff], so a fleet coming back after an
+    // outage spreads out instead of reconnecting in step (a small floor keeps
+    // a refusing collector from being hammered).
+    std::uniform_real_distribution<double> jitter(0.0, 1.0);
+    absl::Duration wait = absl::Trunc(
+        std::max(absl::Milliseconds(50), backoff * jitter(rng)), absl::Milliseconds(1));
     if (!config_error.ok()) {
       LOG_ERROR("%s; retrying in %s", config_error.message(), absl::FormatDuration(wait));
     } else {
@@ -250,12 +280,16 @@ absl::Status Uplink::RunStream(bool* established) {
     stream_live_ = false;
     // Everything not yet acknowledged is (re)sent on this stream.
     sent_through_ = acked_.load();
+    lost_sent_ = LostRange();
     oldest_unsent_ = queue_->CountAfter(sent_through_, 1) > 0 ? absl::Now() : absl::InfiniteFuture();
     const uint64_t last = std::max(queue_->last_sequence(), options_.first_sequence - 1);
     hello.mutable_hello()->set_last_sequence(last);
     // Everything below this is acknowledged or gone (see UplinkOptions).
-    hello.mutable_hello()->set_oldest_sequence(queue_->size() > 0 ? queue_->first_sequence()
-                                                                  : last + 1);
+    // Ranges the queue dropped count as held: each is reported with its
+    // reason and count by a LostEvents record right after Hello.
+    uint64_t oldest = queue_->size() > 0 ? queue_->first_sequence() : last + 1;
+    for (const LostRange& r : queue_->lost_ranges()) oldest = std::min(oldest, r.first);
+    hello.mutable_hello()->set_oldest_sequence(oldest);
   }
   hello.mutable_hello()->set_agent_id(options_.agent_id);
   hello.mutable_hello()->set_hostname(options_.hostname);
@@ -302,6 +336,31 @@ absl::Status Uplink::RunStream(bool* established) {
         break;
       }
       absl::Time now = absl::Now();
+      if (stream_live_) {
+        // Lost ranges first: the collector then acknowledges past them.
+        const LostRange* pending = nullptr;
+        const std::vector<LostRange> lost = queue_->lost_ranges();
+        for (const LostRange& r : lost) {
+          if (r.last > acked_.load() && (r.first > lost_sent_.first ||
+                                         (r.first == lost_sent_.first && !(r == lost_sent_)))) {
+            pending = &r;
+            break;
+          }
+        }
+        if (pending != nullptr) {
+          AgentMessage m;
+          m.mutable_lost()->set_first_sequence(pending->first);
+          m.mutable_lost()->set_last_sequence(pending->last);
+          m.mutable_lost()->set_count(pending->count);
+          m.mutable_lost()->set_reason(pending->reason);
+          const LostRange sending = *pending;
+          lock.unlock();
+          write_ok = stream->Write(m);
+          lock.lock();
+          if (write_ok) lost_sent_ = sending;
+          continue;
+        }
+      }
       size_t unsent = queue_->CountAfter(sent_through_, options_.max_batch_events);
       // Batches wait for the collector's answer to Hello: its ack says what
       // it already holds, so a reconnecting agent does not resend that.

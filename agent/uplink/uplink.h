@@ -1,5 +1,5 @@
-// Uplink: the agent's connection to the collector. Events are queued in
-// memory, batched, sent over one gRPC stream (Collector.Connect) and dropped
+// Uplink: the agent's connection to the collector. Events are queued (in
+// memory, or in the on-disk spool given to the constructor), batched, sent over one gRPC stream (Collector.Connect) and dropped
 // only when the collector acknowledges them; after a disconnect the uplink
 // reconnects with exponential backoff (jittered, capped at 60 s) and resends
 // everything unacknowledged. Heartbeats go out every heartbeat_interval.
@@ -13,6 +13,11 @@
 // configuration error. The uplink keeps retrying (an operator may fix the
 // collector side), but WaitAllAcked returns that error at once instead of
 // waiting for its deadline, so batch runs fail fast with a clear message.
+//
+// Lost ranges: every range the queue reports in lost_ranges() (events a full
+// spool dropped) is sent as a LostEvents record after Hello on each stream
+// until an acknowledgement covers it, so the collector records the gap and
+// acknowledges past it.
 //
 // Events should be enqueued in increasing sequence order (sequence >= 1); a
 // late, lower sequence is still delivered (what follows it is resent, and the
@@ -64,6 +69,11 @@ class Uplink {
   // heartbeat_provider is called from the uplink thread every interval and must be thread-safe.
   Uplink(UplinkOptions options, std::function<cleansweep::v1::Heartbeat()> heartbeat_provider,
          std::function<void(const cleansweep::v1::CaptureConfig&)> on_config);
+  // Same, with the queue to use (e.g. the on-disk spool) instead of memory;
+  // events it already holds are sent once the collector answers.
+  Uplink(UplinkOptions options, std::function<cleansweep::v1::Heartbeat()> heartbeat_provider,
+         std::function<void(const cleansweep::v1::CaptureConfig&)> on_config,
+         std::unique_ptr<OutboundQueue> queue);
   ~Uplink();  // Stop()s if still running
   Uplink(const Uplink&) = delete;
   Uplink& operator=(const Uplink&) = delete;
@@ -81,6 +91,8 @@ class Uplink {
   // Sends a final heartbeat if connected, closes the stream, joins.
   void Stop();
   uint64_t acked_sequence() const { return acked_.load(); }
+  // What the queue holds now. Thread-safe.
+  OutboundQueueStats queue_stats() const;
 
  private:
   void Run();
@@ -101,6 +113,7 @@ class Uplink {
   std::unique_ptr<OutboundQueue> queue_;  // guarded by mu_
   uint64_t enqueued_ = 0;                 // events ever enqueued
   uint64_t sent_through_ = 0;             // highest sequence written on the current stream
+  LostRange lost_sent_;                   // last LostEvents written on the current stream
   absl::Time oldest_unsent_ = absl::InfiniteFuture();
   int waiters_ = 0;                       // WaitAllAcked callers: send without batching delay
   bool stopping_ = false;

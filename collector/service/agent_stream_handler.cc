@@ -74,10 +74,13 @@ absl::Status AgentStreamHandler::Handle(const AgentMessage& message,
       return OnEvents(message.events(), replies);
     case AgentMessage::kHeartbeat:
       return OnHeartbeat(message.heartbeat());
+    case AgentMessage::kLost:
+      return OnLost(message.lost(), replies);
     case AgentMessage::KIND_NOT_SET:
       break;
   }
-  return absl::InvalidArgumentError("empty AgentMessage (no Hello, EventBatch or Heartbeat)");
+  return absl::InvalidArgumentError(
+      "empty AgentMessage (no Hello, EventBatch, Heartbeat or LostEvents)");
 }
 
 absl::Status AgentStreamHandler::OnHello(const cleansweep::v1::Hello& hello,
@@ -124,6 +127,25 @@ absl::Status AgentStreamHandler::OnEvents(const cleansweep::v1::EventBatch& batc
   std::vector<cleansweep::v1::Event> events(batch.events().begin(), batch.events().end());
   ASSIGN_OR_RETURN(uint64_t acked, store_->AppendEvents(identity_, events, clock_()));
   events_received_ += static_cast<uint64_t>(batch.events_size());
+  replies->push_back(AckMessage(acked));
+  return absl::OkStatus();
+}
+
+absl::Status AgentStreamHandler::OnLost(const cleansweep::v1::LostEvents& lost,
+                                        std::vector<CollectorMessage>* replies) {
+  if (lost.first_sequence() == 0 || lost.first_sequence() > lost.last_sequence()) {
+    return absl::InvalidArgumentError(absl::StrCat("LostEvents range ", lost.first_sequence(),
+                                                   "-", lost.last_sequence(), " is invalid"));
+  }
+  if (lost.reason().size() > 64 || !IsPrintable(lost.reason())) {
+    return absl::InvalidArgumentError("LostEvents.reason must be at most 64 printable characters");
+  }
+  LOG_WARNING("agent %s reports sequences %d-%d lost (%d events, reason %s); recording the gap",
+              identity_.agent_id, lost.first_sequence(), lost.last_sequence(), lost.count(),
+              lost.reason().empty() ? "unstated" : lost.reason());
+  ASSIGN_OR_RETURN(uint64_t acked,
+                   store_->RecordLostRange(identity_, lost.first_sequence(), lost.last_sequence(),
+                                           lost.count(), lost.reason(), clock_()));
   replies->push_back(AckMessage(acked));
   return absl::OkStatus();
 }

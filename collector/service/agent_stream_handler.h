@@ -57,6 +57,8 @@ class AgentStreamHandler {
   absl::Status OnEvents(const cleansweep::v1::EventBatch& batch,
                         std::vector<cleansweep::v1::CollectorMessage>* replies);
   absl::Status OnHeartbeat(const cleansweep::v1::Heartbeat& heartbeat);
+  absl::Status OnLost(const cleansweep::v1::LostEvents& lost,
+                      std::vector<cleansweep::v1::CollectorMessage>* replies);
 
   EventStore* const store_;
   const cleansweep::v1::CaptureConfig* const capture_config_;

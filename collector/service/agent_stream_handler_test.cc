@@ -113,6 +113,40 @@ TEST_F(AgentStreamHandlerTest, HelloDeclaringLostSequencesRecordsGapAndAcksPastI
   EXPECT_EQ(bad.Handle(beyond, &replies).code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(AgentStreamHandlerTest, LostEventsRecordGapAndAckMovesPastIt) {
+  AgentStreamHandler h = MakeHandler();
+  std::vector<CollectorMessage> replies;
+  AgentMessage hello = Hello("spooler");
+  hello.mutable_hello()->set_last_sequence(15);
+  hello.mutable_hello()->set_oldest_sequence(1);  // the lost range is reported below
+  ASSERT_TRUE(h.Handle(hello, &replies).ok());
+  EXPECT_EQ(replies[1].ack().sequence(), 0u);
+  AgentMessage lost;
+  lost.mutable_lost()->set_first_sequence(1);
+  lost.mutable_lost()->set_last_sequence(5);
+  lost.mutable_lost()->set_count(5);
+  lost.mutable_lost()->set_reason("spool_full");
+  replies.clear();
+  ASSERT_TRUE(h.Handle(lost, &replies).ok());
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].ack().sequence(), 5u);
+  replies.clear();
+  ASSERT_TRUE(h.Handle(Batch({6, 7}), &replies).ok());
+  EXPECT_EQ(replies[0].ack().sequence(), 7u);
+  EXPECT_EQ((*store_->ListAgents())[0].lost_events, 5u);
+
+  AgentMessage backwards = lost;
+  backwards.mutable_lost()->set_first_sequence(9);
+  backwards.mutable_lost()->set_last_sequence(8);
+  EXPECT_EQ(h.Handle(backwards, &replies).code(), absl::StatusCode::kInvalidArgument);
+  AgentMessage zero = lost;
+  zero.mutable_lost()->set_first_sequence(0);
+  EXPECT_EQ(h.Handle(zero, &replies).code(), absl::StatusCode::kInvalidArgument);
+  AgentMessage odd = lost;
+  odd.mutable_lost()->set_reason("bad\nreason");
+  EXPECT_EQ(h.Handle(odd, &replies).code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(AgentStreamHandlerTest, FirstMessageMustBeHello) {
   AgentStreamHandler h = MakeHandler();
   std::vector<CollectorMessage> replies;

@@ -72,6 +72,28 @@ struct AgentSummary {
   std::optional<HeartbeatSummary> last_heartbeat;
 };
 
+// A host the operators expect to report (the imported inventory).
+struct InventoryHost {
+  std::string hostname;  // unique, non-empty
+  std::string mac;       // "" = unknown; stored as given
+  std::string owner;     // "" = unknown
+  absl::Time imported_at;
+};
+
+// One stored heartbeat. heartbeat.time is always set (the collector's receive
+// time when the agent sent none).
+struct StoredHeartbeat {
+  std::string agent_id;
+  absl::Time received_time;
+  cleansweep::v1::Heartbeat heartbeat;
+};
+
+// Lost-event gaps an agent declared (RecordLostBefore) in a time range.
+struct LostEventGaps {
+  uint64_t gaps = 0;     // gap records
+  uint64_t missing = 0;  // sequences never stored
+};
+
 class EventStore {
  public:
   virtual ~EventStore() = default;
@@ -97,6 +119,19 @@ class EventStore {
                                                     uint64_t oldest_sequence,
                                                     absl::Time now) = 0;
 
+  // The agent dropped sequences [first, last] without sending them (a
+  // LostEvents record; `count` and `reason` as it reported them). The part of
+  // the range above the acknowledgement that is not stored is recorded as a
+  // gap, and those sequences count as accounted for: the contiguous
+  // acknowledgement moves past them (now, or once the sequences before the
+  // range are stored). Idempotent: a range already acknowledged is a no-op.
+  // Returns the new highest contiguous sequence. InvalidArgument when
+  // first is 0, first > last, or last is out of range. The gaps table has no
+  // reason column yet; implementations may only log `reason`.
+  virtual absl::StatusOr<uint64_t> RecordLostRange(const AgentIdentity& agent, uint64_t first,
+                                                   uint64_t last, uint64_t count,
+                                                   absl::string_view reason, absl::Time now) = 0;
+
   // Highest contiguous sequence stored for the agent (0 if unknown).
   virtual absl::StatusOr<uint64_t> AckedSequence(absl::string_view agent_id) = 0;
 
@@ -110,6 +145,25 @@ class EventStore {
 
   // Every agent ever seen, ordered by agent id.
   virtual absl::StatusOr<std::vector<AgentSummary>> ListAgents() = 0;
+
+  // Replaces the whole inventory with `hosts` (imported_at is set to `now`) in
+  // one transaction: on error nothing changes. InvalidArgument for an empty or
+  // repeated hostname.
+  virtual absl::Status ReplaceInventory(absl::Span<const InventoryHost> hosts,
+                                        absl::Time now) = 0;
+
+  // The inventory ordered by hostname.
+  virtual absl::StatusOr<std::vector<InventoryHost>> ListInventory() = 0;
+
+  // Heartbeats of `agent_id` whose (agent clock) time is in [from, to], oldest
+  // first.
+  virtual absl::StatusOr<std::vector<StoredHeartbeat>> ListHeartbeats(absl::string_view agent_id,
+                                                                      absl::Time from,
+                                                                      absl::Time to) = 0;
+
+  // Lost-event gaps of `agent_id` recorded (collector clock) in [from, to].
+  virtual absl::StatusOr<LostEventGaps> CountLostEventGaps(absl::string_view agent_id,
+                                                           absl::Time from, absl::Time to) = 0;
 
   // Flushes and releases the engine; every later call fails with
   // FailedPrecondition. Idempotent; the destructor calls it too.

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -68,6 +69,14 @@ const std::vector<std::vector<const char*>>& Migrations() {
                   recorded_us    INTEGER NOT NULL))sql",
           "CREATE INDEX gaps_by_agent ON gaps (agent_id, first_sequence)",
       },
+      // Version 2: the hosts operators expect to report (inventory import).
+      {
+          R"sql(CREATE TABLE inventory (
+                  hostname    TEXT PRIMARY KEY,
+                  mac         TEXT NOT NULL,
+                  owner       TEXT NOT NULL,
+                  imported_at INTEGER NOT NULL) WITHOUT ROWID)sql",  // Unix microseconds
+      },
   };
   return *steps;
 }
@@ -82,6 +91,19 @@ int64_t ClampToInt64(uint64_t v) {
   return v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
              ? std::numeric_limits<int64_t>::max()
              : static_cast<int64_t>(v);
+}
+
+// Unix microseconds; the infinite past / future map to the int64 limits.
+int64_t MicrosOrLimit(absl::Time t) {
+  if (t == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
+  if (t == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
+  return absl::ToUnixMicros(t);
+}
+
+// Division rounding toward negative infinity (times before 1970 stay valid).
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
 struct EventColumns {
@@ -311,6 +333,65 @@ class SqliteEventStore final : public EventStore {
     return acked;
   }
 
+  absl::StatusOr<uint64_t> RecordLostRange(const AgentIdentity& agent, uint64_t first,
+                                           uint64_t last, uint64_t /*count*/,
+                                           absl::string_view /*reason*/,
+                                           absl::Time now) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    RETURN_IF_ERROR(ValidateAgentId(agent.agent_id));
+    if (first == 0 || first > last ||
+        last > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("lost range ", first, "-", last, " out of range (1..2^63-1, first <= last)"));
+    }
+    Transaction tx(db_);
+    RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(uint64_t acked, AckedLocked(agent.agent_id));
+    // Only what lies above the acknowledgement can still be missing; a range
+    // reported again (the agent resends until acknowledged) is a no-op.
+    const uint64_t lo = std::max(first, acked + 1);
+    if (lo > last) return acked;
+    {
+      Statement seen(db_,
+                     "SELECT COUNT(*) FROM gaps WHERE agent_id = ? AND first_sequence <= ? AND "
+                     "last_sequence >= ?");
+      RETURN_IF_ERROR(seen.status());
+      seen.Bind(1, agent.agent_id);
+      seen.Bind(2, static_cast<int64_t>(lo));
+      seen.Bind(3, static_cast<int64_t>(last));
+      const bool recorded = seen.Step() && seen.Int(0) > 0;
+      RETURN_IF_ERROR(seen.status());
+      if (recorded) return acked;  // recorded earlier, still waiting for what precedes it
+    }
+    Statement count(db_,
+                    "SELECT COUNT(*) FROM events WHERE agent_id = ? AND sequence BETWEEN ? AND ?");
+    RETURN_IF_ERROR(count.status());
+    count.Bind(1, agent.agent_id);
+    count.Bind(2, static_cast<int64_t>(lo));
+    count.Bind(3, static_cast<int64_t>(last));
+    uint64_t stored = 0;
+    if (count.Step()) stored = static_cast<uint64_t>(count.Int(0));
+    RETURN_IF_ERROR(count.status());
+    count.Reset();
+    const uint64_t missing = last - lo + 1 - stored;
+    if (missing > 0) {
+      Statement gap(db_,
+                    "INSERT INTO gaps (agent_id, first_sequence, last_sequence, missing, "
+                    "recorded_us) VALUES (?,?,?,?,?)");
+      RETURN_IF_ERROR(gap.status());
+      gap.Bind(1, agent.agent_id);
+      gap.Bind(2, static_cast<int64_t>(lo));
+      gap.Bind(3, static_cast<int64_t>(last));
+      gap.Bind(4, static_cast<int64_t>(missing));
+      gap.Bind(5, absl::ToUnixMicros(now));
+      RETURN_IF_ERROR(gap.Run());
+    }
+    ASSIGN_OR_RETURN(acked, AdvanceLocked(agent.agent_id, acked));
+    RETURN_IF_ERROR(tx.Commit());
+    return acked;
+  }
+
   absl::StatusOr<uint64_t> AckedSequence(absl::string_view agent_id) override {
     std::lock_guard<std::mutex> lock(mu_);
     RETURN_IF_ERROR(CheckOpen());
@@ -430,6 +511,101 @@ class SqliteEventStore final : public EventStore {
     return out;
   }
 
+  absl::Status ReplaceInventory(absl::Span<const InventoryHost> hosts, absl::Time now) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    Transaction tx(db_);
+    RETURN_IF_ERROR(tx.Begin());
+    RETURN_IF_ERROR(Exec(db_, "DELETE FROM inventory"));
+    Statement insert(db_,
+                     "INSERT INTO inventory (hostname, mac, owner, imported_at) VALUES (?,?,?,?) "
+                     "ON CONFLICT (hostname) DO NOTHING");
+    RETURN_IF_ERROR(insert.status());
+    const int64_t now_us = absl::ToUnixMicros(now);
+    for (const InventoryHost& h : hosts) {
+      if (h.hostname.empty()) {
+        return absl::InvalidArgumentError("inventory host without a hostname");
+      }
+      insert.Reset();
+      insert.Bind(1, h.hostname);
+      insert.Bind(2, h.mac);
+      insert.Bind(3, h.owner);
+      insert.Bind(4, now_us);
+      RETURN_IF_ERROR(insert.Run());
+      if (sqlite3_changes(db_) == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("hostname ", h.hostname, " appears twice in the inventory"));
+      }
+    }
+    return tx.Commit();
+  }
+
+  absl::StatusOr<std::vector<InventoryHost>> ListInventory() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    Statement q(db_, "SELECT hostname, mac, owner, imported_at FROM inventory ORDER BY hostname");
+    RETURN_IF_ERROR(q.status());
+    std::vector<InventoryHost> out;
+    while (q.Step()) {
+      out.push_back({q.Text(0), q.Text(1), q.Text(2), absl::FromUnixMicros(q.Int(3))});
+    }
+    RETURN_IF_ERROR(q.status());
+    return out;
+  }
+
+  absl::StatusOr<std::vector<StoredHeartbeat>> ListHeartbeats(absl::string_view agent_id,
+                                                              absl::Time from,
+                                                              absl::Time to) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    Statement q(db_,
+                "SELECT time_us, received_us, payload FROM heartbeats "
+                "WHERE agent_id = ? AND time_us BETWEEN ? AND ? ORDER BY time_us, rowid");
+    RETURN_IF_ERROR(q.status());
+    q.Bind(1, agent_id);
+    q.Bind(2, MicrosOrLimit(from));
+    q.Bind(3, MicrosOrLimit(to));
+    std::vector<StoredHeartbeat> out;
+    while (q.Step()) {
+      StoredHeartbeat h;
+      h.agent_id = std::string(agent_id);
+      h.received_time = absl::FromUnixMicros(q.Int(1));
+      if (!h.heartbeat.ParseFromString(q.Blob(2))) {
+        return absl::DataLossError(absl::StrCat("stored heartbeat of agent ", agent_id,
+                                                " does not parse; database ", path_,
+                                                " is damaged"));
+      }
+      // The column holds the time used for ordering (stamped when missing).
+      const int64_t time_us = q.Int(0);
+      h.heartbeat.mutable_time()->set_seconds(FloorDiv(time_us, 1000000));
+      h.heartbeat.mutable_time()->set_nanos(
+          static_cast<int32_t>((time_us - FloorDiv(time_us, 1000000) * 1000000) * 1000));
+      out.push_back(std::move(h));
+    }
+    RETURN_IF_ERROR(q.status());
+    return out;
+  }
+
+  absl::StatusOr<LostEventGaps> CountLostEventGaps(absl::string_view agent_id, absl::Time from,
+                                                   absl::Time to) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    Statement q(db_,
+                "SELECT COUNT(*), COALESCE(SUM(missing), 0) FROM gaps "
+                "WHERE agent_id = ? AND recorded_us BETWEEN ? AND ?");
+    RETURN_IF_ERROR(q.status());
+    q.Bind(1, agent_id);
+    q.Bind(2, MicrosOrLimit(from));
+    q.Bind(3, MicrosOrLimit(to));
+    LostEventGaps gaps;
+    if (q.Step()) {
+      gaps.gaps = static_cast<uint64_t>(q.Int(0));
+      gaps.missing = static_cast<uint64_t>(q.Int(1));
+    }
+    RETURN_IF_ERROR(q.status());
+    return gaps;
+  }
+
   absl::Status Close() override {
     std::lock_guard<std::mutex> lock(mu_);
     if (db_ == nullptr) return absl::OkStatus();
@@ -487,6 +663,35 @@ class SqliteEventStore final : public EventStore {
       }
       RETURN_IF_ERROR(next.status());
     }  // finalized: an unfinished SELECT would block COMMIT
+    // Sequences recorded as lost (RecordLostRange) are accounted for: step
+    // over a gap that starts at the next sequence, then keep counting events.
+    while (true) {
+      uint64_t gap_last = 0;
+      {
+        Statement gap(db_,
+                      "SELECT MAX(last_sequence) FROM gaps WHERE agent_id = ? AND "
+                      "first_sequence <= ? AND last_sequence > ?");
+        RETURN_IF_ERROR(gap.status());
+        gap.Bind(1, agent_id);
+        gap.Bind(2, static_cast<int64_t>(acked + 1));
+        gap.Bind(3, static_cast<int64_t>(acked));
+        if (gap.Step()) gap_last = static_cast<uint64_t>(gap.Int(0));
+        RETURN_IF_ERROR(gap.status());
+      }
+      if (gap_last <= acked) break;
+      acked = gap_last;
+      Statement next(db_,
+                     "SELECT sequence FROM events WHERE agent_id = ? AND sequence > ? "
+                     "ORDER BY sequence");
+      RETURN_IF_ERROR(next.status());
+      next.Bind(1, agent_id);
+      next.Bind(2, static_cast<int64_t>(acked));
+      while (next.Step()) {
+        if (static_cast<uint64_t>(next.Int(0)) != acked + 1) break;
+        ++acked;
+      }
+      RETURN_IF_ERROR(next.status());
+    }
     Statement progress(db_,
                        "INSERT INTO agent_progress (agent_id, acked_sequence) VALUES (?, ?) "
                        "ON CONFLICT (agent_id) DO UPDATE SET acked_sequence = "

@@ -145,6 +145,41 @@ TEST_F(SqliteEventStoreTest, LostSequencesAreRecordedAsGapAndAckMovesPast) {
   EXPECT_EQ(store->ListEvents({})->size(), 5u);
 }
 
+TEST_F(SqliteEventStoreTest, LostRangeIsRecordedOnceAndAckStepsOverIt) {
+  auto store = OpenOrDie();
+  ASSERT_EQ(*store->AppendEvents(agent_, std::vector<Event>{Smtp(1, 1), Smtp(2, 1)}, now_), 2u);
+  // 3..6 dropped by a full spool; 7 and 8 already stored: the ack jumps to 8.
+  ASSERT_EQ(*store->AppendEvents(agent_, std::vector<Event>{Smtp(7, 1), Smtp(8, 1)}, now_), 2u);
+  auto acked = store->RecordLostRange(agent_, 3, 6, 4, "spool_full", now_);
+  ASSERT_TRUE(acked.ok()) << acked.status();
+  EXPECT_EQ(*acked, 8u);
+  // Resent range (the agent repeats it until acknowledged): a no-op.
+  EXPECT_EQ(*store->RecordLostRange(agent_, 3, 6, 4, "spool_full", now_), 8u);
+  // A grown range only adds what lies above the acknowledgement: 9..10.
+  EXPECT_EQ(*store->RecordLostRange(agent_, 3, 10, 8, "spool_full", now_), 10u);
+  auto gaps = store->CountLostEventGaps("agent-1", absl::InfinitePast(), absl::InfiniteFuture());
+  ASSERT_TRUE(gaps.ok());
+  EXPECT_EQ(gaps->gaps, 2u);
+  EXPECT_EQ(gaps->missing, 6u);  // 3,4,5,6 and 9,10
+  EXPECT_EQ((*store->ListAgents())[0].lost_events, 6u);
+
+  // A range reported before the events that precede it arrive: recorded, and
+  // the ack steps over it once they do.
+  ASSERT_EQ(*store->RecordLostRange(agent_, 13, 15, 3, "spool_full", now_), 10u);
+  EXPECT_EQ(*store->RecordLostRange(agent_, 13, 15, 3, "spool_full", now_), 10u);
+  EXPECT_EQ(*store->AppendEvents(agent_, std::vector<Event>{Smtp(16, 1)}, now_), 10u);
+  EXPECT_EQ(*store->AppendEvents(agent_, std::vector<Event>{Smtp(11, 1), Smtp(12, 1)}, now_),
+            16u);
+  gaps = store->CountLostEventGaps("agent-1", absl::InfinitePast(), absl::InfiniteFuture());
+  EXPECT_EQ(gaps->gaps, 3u);
+  EXPECT_EQ(gaps->missing, 9u);
+
+  EXPECT_EQ(store->RecordLostRange(agent_, 0, 3, 4, "x", now_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->RecordLostRange(agent_, 5, 4, 0, "x", now_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(SqliteEventStoreTest, InvalidSequenceRejectsWholeBatch) {
   auto store = OpenOrDie();
   auto acked = store->AppendEvents(agent_, std::vector<Event>{Smtp(1, 1), Smtp(0, 1)}, now_);

@@ -1,0 +1,106 @@
+#include "collector/cli/hosts_commands.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "collector/cli/commands.h"
+#include "collector/cli/hosts_view.h"
+#include "collector/cli/inventory_csv.h"
+#include "collector/store/sqlite_event_store.h"
+#include "common/time_util.h"
+
+namespace cleansweep::collector {
+namespace {
+
+int Fail(absl::string_view message) {
+  std::cerr << "cleansweep-collector: " << message << "\n";
+  return kExitFailure;
+}
+
+int Usage(absl::string_view message) {
+  std::cerr << "cleansweep-collector: " << message << "\nRun with --help for more information.\n";
+  return kExitUsage;
+}
+
+}  // namespace
+
+int RunInventoryImport(const InventoryImportConfig& config) {
+  std::ifstream in(config.csv_path, std::ios::binary);
+  if (!in) {
+    return Fail(
+        absl::StrCat("cannot read inventory ", config.csv_path, ": ", std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<std::vector<InventoryHost>> hosts = ParseInventoryCsv(text.str(), config.csv_path);
+  if (!hosts.ok()) {
+    std::cerr << hosts.status().message() << "\n";
+    return Fail(absl::StrCat("nothing imported; fix ", config.csv_path, " and run again"));
+  }
+  absl::StatusOr<EventStorePtr> store = OpenSqliteEventStore(config.db_path);
+  if (!store.ok()) return Fail(store.status().message());
+  absl::Status replaced = (*store)->ReplaceInventory(*hosts, absl::Now());
+  if (!replaced.ok()) {
+    return Fail(absl::StrCat("importing into ", config.db_path, ": ", replaced.message()));
+  }
+  absl::Status closed = (*store)->Close();
+  if (!closed.ok()) return Fail(closed.message());
+  std::cout << "imported " << hosts->size() << (hosts->size() == 1 ? " host" : " hosts") << " into "
+            << config.db_path << "\n";
+  std::cout.flush();
+  return std::cout ? kExitOk : kExitFailure;
+}
+
+int RunHosts(const HostsConfig& config) {
+  absl::Time now = absl::Now();
+  if (!config.now.empty()) {
+    absl::StatusOr<absl::Time> parsed = ParseTimeFlag(config.now, now);
+    if (!parsed.ok()) return Usage(absl::StrCat("--now: ", parsed.status().message()));
+    now = *parsed;
+  }
+  // Read-only like the other query commands: never creates or migrates.
+  SqliteOptions options;
+  options.create = false;
+  options.read_only = true;
+  absl::StatusOr<EventStorePtr> store = OpenSqliteEventStore(config.db_path, options);
+  if (!store.ok()) return Fail(store.status().message());
+  EventStore& s = **store;
+  auto reading = [&](const absl::Status& status) {
+    return Fail(absl::StrCat("reading ", config.db_path, ": ", status.message()));
+  };
+
+  absl::StatusOr<std::vector<InventoryHost>> inventory = s.ListInventory();
+  if (!inventory.ok()) return reading(inventory.status());
+  absl::StatusOr<std::vector<AgentSummary>> agents = s.ListAgents();
+  if (!agents.ok()) return reading(agents.status());
+  std::vector<AgentActivity> activity;
+  for (AgentSummary& a : *agents) {
+    AgentActivity act;
+    const std::string& id = a.identity.agent_id;
+    auto heartbeats = s.ListHeartbeats(id, now - kHostsWindow - kHostsLookback, now);
+    if (!heartbeats.ok()) return reading(heartbeats.status());
+    auto gaps = s.CountLostEventGaps(id, now - kHostsWindow, now);
+    if (!gaps.ok()) return reading(gaps.status());
+    act.agent = std::move(a);
+    act.heartbeats = std::move(*heartbeats);
+    act.gaps = *gaps;
+    activity.push_back(std::move(act));
+  }
+
+  const std::vector<HostRow> rows = BuildHostRows(*inventory, activity, now);
+  if (config.json) {
+    for (const HostRow& r : rows) std::cout << HostJsonLine(r) << "\n";
+  } else {
+    std::cout << HostTable(rows);
+  }
+  std::cout.flush();
+  return std::cout ? kExitOk : kExitFailure;
+}
+
+}  // namespace cleansweep::collector

@@ -1,0 +1,31 @@
+// The inventory and hosts subcommands (see hosts_view.h and inventory_csv.h
+// for what they read and print). Each returns the process exit code of
+// commands.h: 0 ok, 1 runtime failure (message on stderr), 2 bad usage.
+#ifndef CLEANSWEEP_COLLECTOR_CLI_HOSTS_COMMANDS_H_
+#define CLEANSWEEP_COLLECTOR_CLI_HOSTS_COMMANDS_H_
+
+#include <string>
+
+namespace cleansweep::collector {
+
+struct InventoryImportConfig {
+  std::string db_path;
+  std::string csv_path;
+};
+// Replaces the expected-host list with the CSV file's rows, all or nothing:
+// any bad row (each named FILE:LINE on stderr) imports nothing and exits 1.
+// Creates and migrates the database when needed. Prints
+// "imported N hosts into DB" on success.
+int RunInventoryImport(const InventoryImportConfig& config);
+
+struct HostsConfig {
+  std::string db_path;
+  bool json = false;
+  std::string now;  // ParseTimeFlag syntax; empty = the current time
+};
+// Prints the hosts view as of `now`, read-only.
+int RunHosts(const HostsConfig& config);
+
+}  // namespace cleansweep::collector
+
+#endif  // CLEANSWEEP_COLLECTOR_CLI_HOSTS_COMMANDS_H_
