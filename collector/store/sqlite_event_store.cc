@@ -77,6 +77,10 @@ const std::vector<std::vector<const char*>>& Migrations() {
                   owner       TEXT NOT NULL,
                   imported_at INTEGER NOT NULL) WITHOUT ROWID)sql",  // Unix microseconds
       },
+      // Version 3: why sequences were lost ("spool_full", "agent_restart", ...).
+      {
+          "ALTER TABLE gaps ADD COLUMN reason TEXT NOT NULL DEFAULT ''",
+      },
   };
   return *steps;
 }
@@ -317,16 +321,8 @@ class SqliteEventStore final : public EventStore {
     count.Reset();
     const uint64_t missing = last - first + 1 - stored;
     if (missing > 0) {
-      Statement gap(db_,
-                    "INSERT INTO gaps (agent_id, first_sequence, last_sequence, missing, "
-                    "recorded_us) VALUES (?,?,?,?,?)");
-      RETURN_IF_ERROR(gap.status());
-      gap.Bind(1, agent.agent_id);
-      gap.Bind(2, static_cast<int64_t>(first));
-      gap.Bind(3, static_cast<int64_t>(last));
-      gap.Bind(4, static_cast<int64_t>(missing));
-      gap.Bind(5, absl::ToUnixMicros(now));
-      RETURN_IF_ERROR(gap.Run());
+      // Events the agent no longer holds because it restarted without them.
+      RETURN_IF_ERROR(InsertGapLocked(agent.agent_id, first, last, missing, "agent_restart", now));
     }
     ASSIGN_OR_RETURN(acked, AdvanceLocked(agent.agent_id, last));
     RETURN_IF_ERROR(tx.Commit());
@@ -335,7 +331,7 @@ class SqliteEventStore final : public EventStore {
 
   absl::StatusOr<uint64_t> RecordLostRange(const AgentIdentity& agent, uint64_t first,
                                            uint64_t last, uint64_t /*count*/,
-                                           absl::string_view /*reason*/,
+                                           absl::string_view reason,
                                            absl::Time now) override {
     std::lock_guard<std::mutex> lock(mu_);
     RETURN_IF_ERROR(CheckOpen());
@@ -376,20 +372,27 @@ class SqliteEventStore final : public EventStore {
     count.Reset();
     const uint64_t missing = last - lo + 1 - stored;
     if (missing > 0) {
-      Statement gap(db_,
-                    "INSERT INTO gaps (agent_id, first_sequence, last_sequence, missing, "
-                    "recorded_us) VALUES (?,?,?,?,?)");
-      RETURN_IF_ERROR(gap.status());
-      gap.Bind(1, agent.agent_id);
-      gap.Bind(2, static_cast<int64_t>(lo));
-      gap.Bind(3, static_cast<int64_t>(last));
-      gap.Bind(4, static_cast<int64_t>(missing));
-      gap.Bind(5, absl::ToUnixMicros(now));
-      RETURN_IF_ERROR(gap.Run());
+      RETURN_IF_ERROR(InsertGapLocked(agent.agent_id, lo, last, missing, reason, now));
     }
     ASSIGN_OR_RETURN(acked, AdvanceLocked(agent.agent_id, acked));
     RETURN_IF_ERROR(tx.Commit());
     return acked;
+  }
+
+  // Records [first, last] as lost, `missing` of them never stored. mu_ held.
+  absl::Status InsertGapLocked(absl::string_view agent_id, uint64_t first, uint64_t last,
+                               uint64_t missing, absl::string_view reason, absl::Time now) {
+    Statement gap(db_,
+                  "INSERT INTO gaps (agent_id, first_sequence, last_sequence, missing, "
+                  "recorded_us, reason) VALUES (?,?,?,?,?,?)");
+    RETURN_IF_ERROR(gap.status());
+    gap.Bind(1, agent_id);
+    gap.Bind(2, static_cast<int64_t>(first));
+    gap.Bind(3, static_cast<int64_t>(last));
+    gap.Bind(4, static_cast<int64_t>(missing));
+    gap.Bind(5, absl::ToUnixMicros(now));
+    gap.Bind(6, reason);
+    return gap.Run();
   }
 
   absl::StatusOr<uint64_t> AckedSequence(absl::string_view agent_id) override {

@@ -180,6 +180,28 @@ TEST_F(SqliteEventStoreTest, LostRangeIsRecordedOnceAndAckStepsOverIt) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(SqliteEventStoreTest, GapsRecordWhyTheEventsWereLost) {
+  auto store = OpenOrDie();
+  ASSERT_TRUE(store->RecordLostRange(agent_, 1, 4, 4, "spool_full", now_).ok());
+  ASSERT_TRUE(store->RecordLostBefore(agent_, 8, now_).ok());  // 5..7 died with a restart
+  store.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(
+                db, "SELECT first_sequence, last_sequence, reason FROM gaps ORDER BY first_sequence",
+                -1, &st, nullptr),
+            SQLITE_OK);
+  std::vector<std::string> rows;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    rows.push_back(absl::StrCat(sqlite3_column_int64(st, 0), "-", sqlite3_column_int64(st, 1), " ",
+                                reinterpret_cast<const char*>(sqlite3_column_text(st, 2))));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_EQ(rows, (std::vector<std::string>{"1-4 spool_full", "5-7 agent_restart"}));
+}
+
 TEST_F(SqliteEventStoreTest, InvalidSequenceRejectsWholeBatch) {
   auto store = OpenOrDie();
   auto acked = store->AppendEvents(agent_, std::vector<Event>{Smtp(1, 1), Smtp(0, 1)}, now_);
