@@ -68,7 +68,7 @@ TEST_F(SqliteInventoryTest, VersionOneFileIsMigratedKeepingItsData) {
     ASSERT_TRUE(store->UpsertAgent(agent_, now_).ok());
   }
   // Turn the file back into what a version-1 collector left behind.
-  RawExec("DROP TABLE inventory; PRAGMA user_version = 1;");
+  RawExec("DROP TABLE inventory; ALTER TABLE gaps DROP COLUMN reason; PRAGMA user_version = 1;");
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
   auto agents = store->ListAgents();
