@@ -309,16 +309,7 @@ class SqliteEventStore final : public EventStore {
     ASSIGN_OR_RETURN(uint64_t acked, AckedLocked(agent.agent_id));
     if (oldest_sequence <= acked + 1) return acked;  // nothing can be missing
     const uint64_t first = acked + 1, last = oldest_sequence - 1;
-    Statement count(db_,
-                    "SELECT COUNT(*) FROM events WHERE agent_id = ? AND sequence BETWEEN ? AND ?");
-    RETURN_IF_ERROR(count.status());
-    count.Bind(1, agent.agent_id);
-    count.Bind(2, static_cast<int64_t>(first));
-    count.Bind(3, static_cast<int64_t>(last));
-    uint64_t stored = 0;
-    if (count.Step()) stored = static_cast<uint64_t>(count.Int(0));
-    RETURN_IF_ERROR(count.status());
-    count.Reset();
+    ASSIGN_OR_RETURN(const uint64_t stored, CountStoredLocked(agent.agent_id, first, last));
     const uint64_t missing = last - first + 1 - stored;
     if (missing > 0) {
       // Events the agent no longer holds because it restarted without them.
@@ -360,16 +351,7 @@ class SqliteEventStore final : public EventStore {
       RETURN_IF_ERROR(seen.status());
       if (recorded) return acked;  // recorded earlier, still waiting for what precedes it
     }
-    Statement count(db_,
-                    "SELECT COUNT(*) FROM events WHERE agent_id = ? AND sequence BETWEEN ? AND ?");
-    RETURN_IF_ERROR(count.status());
-    count.Bind(1, agent.agent_id);
-    count.Bind(2, static_cast<int64_t>(lo));
-    count.Bind(3, static_cast<int64_t>(last));
-    uint64_t stored = 0;
-    if (count.Step()) stored = static_cast<uint64_t>(count.Int(0));
-    RETURN_IF_ERROR(count.status());
-    count.Reset();
+    ASSIGN_OR_RETURN(const uint64_t stored, CountStoredLocked(agent.agent_id, lo, last));
     const uint64_t missing = last - lo + 1 - stored;
     if (missing > 0) {
       RETURN_IF_ERROR(InsertGapLocked(agent.agent_id, lo, last, missing, reason, now));
@@ -377,6 +359,21 @@ class SqliteEventStore final : public EventStore {
     ASSIGN_OR_RETURN(acked, AdvanceLocked(agent.agent_id, acked));
     RETURN_IF_ERROR(tx.Commit());
     return acked;
+  }
+
+  // How many of the agent's sequences in [first, last] are stored. mu_ held.
+  absl::StatusOr<uint64_t> CountStoredLocked(absl::string_view agent_id, uint64_t first,
+                                             uint64_t last) {
+    Statement count(db_,
+                    "SELECT COUNT(*) FROM events WHERE agent_id = ? AND sequence BETWEEN ? AND ?");
+    RETURN_IF_ERROR(count.status());
+    count.Bind(1, agent_id);
+    count.Bind(2, static_cast<int64_t>(first));
+    count.Bind(3, static_cast<int64_t>(last));
+    uint64_t stored = 0;
+    if (count.Step()) stored = static_cast<uint64_t>(count.Int(0));
+    RETURN_IF_ERROR(count.status());
+    return stored;
   }
 
   // Records [first, last] as lost, `missing` of them never stored. mu_ held.
