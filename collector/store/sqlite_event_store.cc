@@ -650,22 +650,22 @@ class SqliteEventStore final : public EventStore {
   // result as the agent's progress. Rows come in order, so this stops at the
   // first gap without scanning past it.
   absl::StatusOr<uint64_t> AdvanceLocked(absl::string_view agent_id, uint64_t acked) {
-    {
-      Statement next(db_,
-                     "SELECT sequence FROM events WHERE agent_id = ? AND sequence > ? "
-                     "ORDER BY sequence");
-      RETURN_IF_ERROR(next.status());
-      next.Bind(1, agent_id);
-      next.Bind(2, static_cast<int64_t>(acked));
-      while (next.Step()) {
-        if (static_cast<uint64_t>(next.Int(0)) != acked + 1) break;
-        ++acked;
-      }
-      RETURN_IF_ERROR(next.status());
-    }  // finalized: an unfinished SELECT would block COMMIT
-    // Sequences recorded as lost (RecordLostRange) are accounted for: step
-    // over a gap that starts at the next sequence, then keep counting events.
     while (true) {
+      {
+        Statement next(db_,
+                       "SELECT sequence FROM events WHERE agent_id = ? AND sequence > ? "
+                       "ORDER BY sequence");
+        RETURN_IF_ERROR(next.status());
+        next.Bind(1, agent_id);
+        next.Bind(2, static_cast<int64_t>(acked));
+        while (next.Step()) {
+          if (static_cast<uint64_t>(next.Int(0)) != acked + 1) break;
+          ++acked;
+        }
+        RETURN_IF_ERROR(next.status());
+      }  // finalized: an unfinished SELECT would block COMMIT
+      // Sequences recorded as lost (RecordLostRange) are accounted for: step
+      // over a gap that starts at the next sequence, then keep counting events.
       uint64_t gap_last = 0;
       {
         Statement gap(db_,
@@ -680,17 +680,6 @@ class SqliteEventStore final : public EventStore {
       }
       if (gap_last <= acked) break;
       acked = gap_last;
-      Statement next(db_,
-                     "SELECT sequence FROM events WHERE agent_id = ? AND sequence > ? "
-                     "ORDER BY sequence");
-      RETURN_IF_ERROR(next.status());
-      next.Bind(1, agent_id);
-      next.Bind(2, static_cast<int64_t>(acked));
-      while (next.Step()) {
-        if (static_cast<uint64_t>(next.Int(0)) != acked + 1) break;
-        ++acked;
-      }
-      RETURN_IF_ERROR(next.status());
     }
     Statement progress(db_,
                        "INSERT INTO agent_progress (agent_id, acked_sequence) VALUES (?, ?) "
