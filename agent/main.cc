@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  cleansweep-agent --read capture.pcap --json     # events of a capture, one JSON per line\n"
       "  cleansweep-agent --interface eth0 --collector collector:4317 --ca ca.pem \\\n"
-      "      --token-file token --state-dir /var/lib/cleansweep-agent\n"};
+      "      --enroll-secret-file enroll-secret --state-dir /var/lib/cleansweep-agent\n"};
   app.get_formatter()->column_width(34);
   auto* read = app.add_option("--read", config.read_file,
                               "Analyse a capture file (pcap or pcapng) instead of live traffic")
@@ -35,10 +35,20 @@ int main(int argc, char** argv) {
   app.add_option("--worm-ports", worm_ports,
                  "Worm-associated ports, e.g. 3127-3198,445,udp:69 (default: DESIGN.md list)");
   app.add_option("--dns-qtypes", dns_qtypes, "DNS query types to report, numeric (default 15 = MX)");
-  app.add_option("--collector", config.collector, "Collector address HOST:PORT");
+  app.add_option("--collector", config.collector,
+                 "Collector address HOST:PORT; repeat it (or separate with commas) to give "
+                 "standby collectors, tried in turn when one cannot be reached")
+      ->delimiter(',');
+  app.add_option("--drain-rate", config.drain_rate,
+                 "Events per second sent to the collector at most (default 2000; 0 = "
+                 "unlimited). After an outage every agent drains its spool at once: the limit "
+                 "keeps a fleet coming back from flattening the collector")
+      ->check(CLI::Range(0.0, 1e9));
   app.add_option("--ca", config.ca_file, "CA certificate (PEM) that signed the collector's certificate")
       ->check(CLI::ExistingFile);
-  app.add_option("--token-file", config.token_file, "File holding the collector's access token")
+  app.add_option("--enroll-secret-file", config.enroll_secret_file,
+                 "File holding one of the collector's enrollment secrets; used once, on the "
+                 "first start, to obtain this agent's node key (kept in --state-dir)")
       ->check(CLI::ExistingFile);
   app.add_option("--server-name", config.server_name,
                  "TLS name the collector's certificate must carry, if not the address's host");
@@ -47,8 +57,8 @@ int main(int argc, char** argv) {
   app.add_option("--agent-id", config.agent_id, "Identity reported to the collector (default: host name)");
   app.add_option("--state-dir", config.state_dir,
                  "Directory for state kept across restarts (event sequence counter, and the "
-                 "spool of events not yet acknowledged by the collector); required with "
-                 "--collector on live interfaces");
+                 "spool of events not yet acknowledged by the collector, node key); required "
+                 "with --collector");
   app.add_option("--spool-max-mb", spool_max_mb,
                  "Size limit of the event spool in MiB (default 256); beyond it the oldest "
                  "unsent events are dropped and reported to the collector as lost")
@@ -94,12 +104,12 @@ int main(int argc, char** argv) {
                        "or --insecure for a plain-text test setup");
   }
   if (config.insecure && !config.collector.empty()) {
-    LOG_WARNING("--insecure: talking to the collector WITHOUT TLS; events and token travel in clear");
+    LOG_WARNING("*** --insecure: talking to the collector WITHOUT TLS; events, the enrollment "
+                "secret and the node key travel in clear. Use only for local tests. ***");
   }
-  if (!config.collector.empty() && config.read_file.empty() && !config.print_filter &&
-      config.state_dir.empty()) {
-    return usage_error("--collector on live interfaces needs --state-dir (where events wait, "
-                       "on disk, until the collector acknowledges them)");
+  if (!config.collector.empty() && !config.print_filter && config.state_dir.empty()) {
+    return usage_error("--collector needs --state-dir (where the agent keeps its node key, and "
+                       "where events wait on disk until the collector acknowledges them)");
   }
   config.spool_max_bytes = static_cast<uint64_t>(spool_max_mb) << 20;
   config.heartbeat_interval = absl::Seconds(heartbeat_seconds);

@@ -2,6 +2,9 @@
 // (collector/cli/commands.h). Exit codes: 0 ok, 1 runtime failure, 2 bad usage.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+
+#include "collector/cli/addresses_command.h"
 #include "collector/cli/commands.h"
 #include "collector/cli/hosts_commands.h"
 
@@ -18,8 +21,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--tls-cert", serve.tls_cert_file, "Server certificate chain (PEM)");
   serve_cmd->add_option("--tls-key", serve.tls_key_file, "Server private key (PEM)");
-  serve_cmd->add_option("--token-file", serve.token_file,
-                        "File holding the bearer token agents must present")
+  serve_cmd->add_option("--enroll-secret-file", serve.enroll_secret_file,
+                        "File with the enrollment secrets agents may enroll with, one per line "
+                        "(# comments; deploy/pki.sh makes one)")
       ->required();
   serve_cmd->add_flag("--insecure", serve.insecure,
                       "Serve plain text without TLS (local tests only)");
@@ -42,8 +46,13 @@ int main(int argc, char** argv) {
 
   AgentsConfig agents;
   CLI::App* agents_cmd = app.add_subcommand("agents", "List agents that have reported");
-  agents_cmd->add_option("--db", agents.db_path, "SQLite database file")->required();
+  agents_cmd->add_option("--db", agents.db_path, "SQLite database file (required)");
   agents_cmd->add_flag("--json", agents.json, "One JSON object per line");
+  AgentsRevokeConfig revoke;
+  CLI::App* revoke_cmd = agents_cmd->add_subcommand(
+      "revoke", "Refuse an agent's node key from now on (the id cannot enroll again)");
+  revoke_cmd->add_option("--db", revoke.db_path, "SQLite database file")->required();
+  revoke_cmd->add_option("ID", revoke.agent_id, "The agent id to revoke")->required();
 
   InventoryImportConfig inventory_import;
   CLI::App* inventory_cmd = app.add_subcommand("inventory", "Manage the list of expected hosts");
@@ -65,6 +74,17 @@ int main(int argc, char** argv) {
   hosts_cmd->add_option("--now", hosts.now,
                         "Evaluate as of this time: RFC 3339, YYYY-MM-DD, @UNIX, or 2h/90m/1d ago");
 
+  AddressesConfig addresses;
+  CLI::App* addresses_cmd = app.add_subcommand(
+      "addresses", "Which host had which address when (from the agents' host facts)");
+  addresses_cmd->add_option("--db", addresses.db_path, "SQLite database file")->required();
+  addresses_cmd->add_option("--ip", addresses.ip, "Only this IPv4 or IPv6 address");
+  addresses_cmd->add_option("--host", addresses.host, "Only this agent id or hostname");
+  addresses_cmd->add_option("--at", addresses.at,
+                            "Only addresses held at this time: RFC 3339, YYYY-MM-DD, @UNIX, or "
+                            "2h/90m/1d ago");
+  addresses_cmd->add_flag("--json", addresses.json, "One JSON object per line");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -78,8 +98,14 @@ int main(int argc, char** argv) {
 
   if (serve_cmd->parsed()) return RunServe(serve);
   if (events_cmd->parsed()) return RunEvents(events);
+  if (revoke_cmd->parsed()) return RunAgentsRevoke(revoke);
+  if (agents_cmd->parsed() && agents.db_path.empty()) {
+    std::fprintf(stderr, "agents: --db is required\nRun with --help for more information.\n");
+    return kExitUsage;
+  }
   if (agents_cmd->parsed()) return RunAgents(agents);
   if (import_cmd->parsed()) return RunInventoryImport(inventory_import);
   if (hosts_cmd->parsed()) return RunHosts(hosts);
+  if (addresses_cmd->parsed()) return RunAddresses(addresses);
   return kExitUsage;
 }

@@ -18,6 +18,8 @@ PACKAGES=(
   libcli11-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev tcpdump time iproute2 python3 procps
+  # fault tests: agents on a fake clock (tests/fault/coverage_gap_test.py)
+  faketime
 )
 
 missing=()

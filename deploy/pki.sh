@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Development PKI for cleansweep: a CA, a collector server certificate and an
-# agent token.
+# enrollment secret.
 #
 #   deploy/pki.sh DIR [HOSTNAME...]
 #
@@ -9,8 +9,10 @@
 #   server.pem, server.key  collector certificate signed by the CA; SANs:
 #                           localhost, 127.0.0.1, ::1 and every HOSTNAME given
 #                           (names or IP addresses)
-#   token                   random bearer token, mode 0600 (collector
-#                           --token-file and agent --token-file)
+#   enroll-secret           random enrollment secret, mode 0600 (collector
+#                           --enroll-secret-file, and agent --enroll-secret-file
+#                           for its first start; agents then keep their own
+#                           node key)
 # Private keys are mode 0600. For production use your own CA and keep ca.key
 # off the collector host.
 set -euo pipefail
@@ -61,10 +63,9 @@ if [[ -n ${new_ca:-} || ! -s "$dir/server.key" || ! -s "$dir/server.pem" ]]; the
   made+=("server.pem, server.key (SANs $sans)")
 fi
 
-if [[ ! -s "$dir/token" ]]; then
-  openssl rand -hex 32 > "$dir/token"
-  chmod 0600 "$dir/token"
-  made+=("token")
+if [[ ! -s "$dir/enroll-secret" ]]; then
+  (umask 077 && openssl rand -hex 32 > "$dir/enroll-secret")
+  made+=("enroll-secret")
 fi
 
 if [[ ${#made[@]} -eq 0 ]]; then

@@ -68,7 +68,7 @@ echo "== collector"
 : > "$RUN/collector.out"
 nohup "$BIN/cleansweep-collector" serve --db "$RUN/collector.db" --listen "$LISTEN" \
   --tls-cert "$RUN/pki/server.pem" --tls-key "$RUN/pki/server.key" \
-  --token-file "$RUN/pki/token" >"$RUN/collector.out" 2>"$RUN/collector.log" &
+  --enroll-secret-file "$RUN/pki/enroll-secret" >"$RUN/collector.out" 2>"$RUN/collector.log" &
 echo $! > "$RUN/collector.pid"
 for _ in $(seq 100); do
   grep -q '^listening on' "$RUN/collector.out" && break
@@ -80,7 +80,7 @@ echo "collector $(cat "$RUN/collector.out")"
 
 echo "== agent"
 nohup "$BIN/cleansweep-agent" --collector "$LISTEN" --ca "$RUN/pki/ca.pem" \
-  --token-file "$RUN/pki/token" --state-dir "$RUN/agent-state" >"$RUN/agent.out" 2>"$RUN/agent.log" &
+  --enroll-secret-file "$RUN/pki/enroll-secret" --state-dir "$RUN/agent-state" >"$RUN/agent.out" 2>"$RUN/agent.log" &
 echo $! > "$RUN/agent.pid"
 for _ in $(seq 50); do
   grep -q 'capturing on' "$RUN/agent.log" && break

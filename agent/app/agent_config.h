@@ -22,10 +22,13 @@ struct AgentConfig {
 
   WatchConfig watch = WatchConfig::Defaults();
 
-  // Uplink; empty collector = no uplink.
-  std::string collector;
+  // Uplink; no collector = no uplink. HOST:PORT each, tried in turn.
+  std::vector<std::string> collector;
+  // Events per second the uplink sends at most (0 = unlimited), so that a
+  // fleet draining its spools after an outage does not flatten the collector.
+  double drain_rate = 2000;
   std::string ca_file;
-  std::string token_file;
+  std::string enroll_secret_file;  // only read when the state dir holds no node key
   std::string server_name;  // TLS name to expect, when it differs from the address
   bool insecure = false;
   std::string agent_id;     // default: host name

@@ -21,9 +21,11 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "agent/app/agent_enrollment.h"
 #include "agent/app/sequence_counter.h"
 #include "agent/capture/bpf_filter.h"
 #include "agent/capture/capture_source.h"
+#include "agent/hostinfo/host_facts.h"
 #include "agent/observers/pipeline.h"
 #include "agent/observers/event_util.h"
 #include "agent/spool/sqlite_spool.h"
@@ -215,7 +217,11 @@ int RunAgent(const AgentConfig& config) {
   SequenceCounter counter;
   if (!config.state_dir.empty()) {
     std::error_code ec;
-    std::filesystem::create_directories(config.state_dir, ec);
+    // Private: the node key and the spool (what this host sent) live here.
+    if (std::filesystem::create_directories(config.state_dir, ec)) {
+      std::filesystem::permissions(config.state_dir, std::filesystem::perms::owner_all,
+                                   std::filesystem::perm_options::replace, ec);
+    }
     auto c = SequenceCounter::WithStateFile(config.state_dir + "/sequence");
     if (!c.ok()) {
       LOG_ERROR("%s", c.status().message());
@@ -314,7 +320,9 @@ int RunAgent(const AgentConfig& config) {
   std::unique_ptr<Uplink> uplink;
   if (!config.collector.empty()) {
     UplinkOptions o;
-    o.collector_address = config.collector;
+    o.collector_addresses = config.collector;
+    o.max_events_per_second = config.drain_rate;
+    o.host_facts_provider = CollectHostFacts;
     o.insecure = config.insecure;
     if (!config.insecure) {
       auto ca = ReadSmallFile(config.ca_file, "CA certificate (--ca)");
@@ -324,20 +332,31 @@ int RunAgent(const AgentConfig& config) {
       }
       o.ca_pem = *ca;
     }
-    if (!config.token_file.empty()) {
-      auto token = ReadSmallFile(config.token_file, "token file (--token-file)");
-      if (!token.ok()) {
-        LOG_ERROR("%s", token.status().message());
-        return 1;
-      }
-      o.token = std::string(absl::StripAsciiWhitespace(*token));
-    }
     o.server_name_override = config.server_name;
-    o.agent_id = config.agent_id;
-    char host[256] = {0};
-    gethostname(host, sizeof(host) - 1);
-    o.hostname = host;
-    if (o.agent_id.empty()) o.agent_id = o.hostname;
+    o.hostname = CollectHostFacts().hostname();
+    // Identity: the node key in the state directory, or enrollment with the
+    // secret on first use (retried with the connection while no collector
+    // answers). Setup mistakes are reported now, not retried forever.
+    EnrollSettings enroll;
+    enroll.state_dir = config.state_dir;
+    enroll.requested_agent_id = config.agent_id;
+    enroll.default_agent_id = o.hostname;
+    enroll.secret_file = config.enroll_secret_file;
+    for (const std::string& address : o.collector_addresses) {
+      enroll.collectors.push_back({address, o.ca_pem, o.insecure, o.server_name_override});
+    }
+    auto local = LoadLocalCredential(enroll);
+    if (!local.ok()) {
+      LOG_ERROR("%s", local.status().message());
+      return 1;
+    }
+    o.credential_provider = [enroll]() -> absl::StatusOr<UplinkCredential> {
+      EnrollSettings settings = enroll;
+      settings.host = CollectHostFacts();
+      absl::StatusOr<NodeCredential> credential = LoadOrEnroll(settings);
+      if (!credential.ok()) return credential.status();
+      return UplinkCredential{credential->agent_id, credential->node_key};
+    };
     o.version = kVersion;
     o.heartbeat_interval = config.heartbeat_interval;
     // Events numbered before a restart and never acknowledged died with the
@@ -486,7 +505,8 @@ int RunAgent(const AgentConfig& config) {
                     : "");
       exit_code = 1;
     } else if (!live) {
-      LOG_INFO("%llu events acknowledged by %s", (unsigned long long)emitted.load(), config.collector);
+      LOG_INFO("%llu events acknowledged by %s", (unsigned long long)emitted.load(),
+               absl::StrJoin(config.collector, ", "));
     }
     uplink->Stop();
   }

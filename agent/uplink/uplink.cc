@@ -3,14 +3,20 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
 #include <random>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "cleansweep/v1/agent_service.grpc.pb.h"
+#include "agent/hostinfo/host_facts.h"
+#include "agent/uplink/collector_channel.h"
 #include "common/logging.h"
 
 namespace cleansweep::agent {
@@ -32,24 +38,36 @@ absl::Status FromGrpc(const grpc::Status& s) {
   return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
 }
 
+std::vector<std::string> Addresses(const UplinkOptions& o) {
+  if (!o.collector_addresses.empty()) return o.collector_addresses;
+  if (!o.collector_address.empty()) return {o.collector_address};
+  return {};
+}
+
+std::string RateText(double rate) {
+  return rate > 0 ? absl::StrFormat("at <= %.0f events/s", rate) : "without a rate limit";
+}
+
 }  // namespace
 
 Uplink::Uplink(UplinkOptions options,
                std::function<cleansweep::v1::Heartbeat()> heartbeat_provider,
                std::function<void(const cleansweep::v1::CaptureConfig&)> on_config)
-    : options_(std::move(options)),
-      heartbeat_provider_(std::move(heartbeat_provider)),
-      on_config_(std::move(on_config)),
-      queue_(std::make_unique<InMemoryOutboundQueue>()) {}
+    : Uplink(std::move(options), std::move(heartbeat_provider), std::move(on_config), nullptr) {}
 
 Uplink::Uplink(UplinkOptions options,
                std::function<cleansweep::v1::Heartbeat()> heartbeat_provider,
                std::function<void(const cleansweep::v1::CaptureConfig&)> on_config,
                std::unique_ptr<OutboundQueue> queue)
     : options_(std::move(options)),
+      addresses_(Addresses(options_)),
       heartbeat_provider_(std::move(heartbeat_provider)),
       on_config_(std::move(on_config)),
       queue_(queue != nullptr ? std::move(queue) : std::make_unique<InMemoryOutboundQueue>()) {}
+
+size_t Uplink::BatchLimit() const {
+  return bucket_ != nullptr ? static_cast<size_t>(bucket_->capacity()) : options_.max_batch_events;
+}
 
 OutboundQueueStats Uplink::queue_stats() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -60,11 +78,14 @@ Uplink::~Uplink() { Stop(); }
 
 absl::Status Uplink::Start() {
   if (started_) return absl::FailedPreconditionError("uplink already started");
-  if (options_.collector_address.empty()) {
-    return absl::InvalidArgumentError("no collector address (HOST:PORT)");
+  if (addresses_.empty()) return absl::InvalidArgumentError("no collector address (HOST:PORT)");
+  for (const std::string& a : addresses_) {
+    if (a.empty()) return absl::InvalidArgumentError("empty collector address (want HOST:PORT)");
   }
-  if (options_.agent_id.empty()) return absl::InvalidArgumentError("no agent id");
-  if (options_.token.empty()) return absl::InvalidArgumentError("no collector token");
+  if (!options_.credential_provider) {
+    if (options_.agent_id.empty()) return absl::InvalidArgumentError("no agent id");
+    if (options_.token.empty()) return absl::InvalidArgumentError("no node key");
+  }
   if (!options_.insecure && options_.ca_pem.empty()) {
     return absl::InvalidArgumentError(
         "no CA certificate for the collector's TLS (give the CA file, or insecure for tests)");
@@ -76,35 +97,33 @@ absl::Status Uplink::Start() {
   if (options_.heartbeat_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("heartbeat_interval must be positive");
   }
+  if (!(options_.max_events_per_second >= 0) || std::isinf(options_.max_events_per_second)) {
+    return absl::InvalidArgumentError("max_events_per_second must be >= 0 (0 = unlimited)");
+  }
+  if (options_.host_facts_provider && options_.host_facts_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("host_facts_interval must be positive");
+  }
+  if (options_.max_events_per_second > 0) {
+    // Burst at most one batch, and at most one second's worth: a slow rate
+    // then means small batches at an even pace, not a big batch now and
+    // then.
+    const double per_second = std::max(1.0, std::floor(options_.max_events_per_second));
+    const uint64_t capacity =
+        std::min<uint64_t>(options_.max_batch_events, static_cast<uint64_t>(per_second));
+    bucket_ = std::make_unique<TokenBucket>(options_.max_events_per_second, capacity, absl::Now());
+  }
   started_ = true;
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
 }
 
-std::shared_ptr<grpc::Channel> Uplink::MakeChannel() const {
-  grpc::ChannelArguments args;
-  if (!options_.server_name_override.empty()) {
-    args.SetSslTargetNameOverride(options_.server_name_override);
-  }
-  // A fresh channel with its own subchannel for every attempt: gRPC's shared
-  // subchannel keeps its own reconnect backoff (growing to minutes) across
-  // channels, which would delay reconnecting to a restarted collector long
-  // after it is back. The uplink's jittered backoff is the only one.
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  // A collector that vanishes without closing TCP (host down, NAT timeout)
-  // is noticed within keepalive time + timeout, and the uplink reconnects.
-  // The collector permits pings at this rate (collector/cli/commands.cc).
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
-  if (options_.insecure) {
-    credentials = grpc::InsecureChannelCredentials();
-  } else {
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = options_.ca_pem;
-    credentials = grpc::SslCredentials(ssl);
-  }
-  return grpc::CreateCustomChannel(options_.collector_address, credentials, args);
+std::shared_ptr<grpc::Channel> Uplink::MakeChannel(const std::string& address) const {
+  CollectorChannelOptions channel;
+  channel.address = address;
+  channel.ca_pem = options_.ca_pem;
+  channel.insecure = options_.insecure;
+  channel.server_name_override = options_.server_name_override;
+  return MakeCollectorChannel(channel);
 }
 
 void Uplink::Enqueue(cleansweep::v1::Event event) {
@@ -145,7 +164,8 @@ absl::Status Uplink::WaitAllAcked(absl::Time deadline) {
     if (absl::Now() >= deadline) {
       result = absl::DeadlineExceededError(absl::StrCat(
           queue_->size(), " of ", enqueued_, " events not acknowledged by the collector at ",
-          options_.collector_address, " (acknowledged through sequence ", acked_.load(), ")",
+          absl::StrJoin(addresses_, " or "), " (acknowledged through sequence ", acked_.load(),
+          ")",
           last_error_.ok() ? "" : absl::StrCat("; last error: ", last_error_.ToString())));
       break;
     }
@@ -199,18 +219,20 @@ cleansweep::v1::Heartbeat Uplink::MakeHeartbeat() {
   return hb;
 }
 
-absl::Status Uplink::ClassifyError(const absl::Status& status) const {
+absl::Status Uplink::ClassifyError(const absl::Status& status,
+                                   const std::string& address) const {
   switch (status.code()) {
     case absl::StatusCode::kUnauthenticated:
     case absl::StatusCode::kPermissionDenied:
-      return absl::UnauthenticatedError(absl::StrCat(
-          "the collector at ", options_.collector_address,
-          " refused this agent's token (", status.message(), "); check the token file"));
+    case absl::StatusCode::kAlreadyExists:
+      return absl::Status(status.code(),
+                          absl::StrCat("the collector at ", address, " refused this agent: ",
+                                       status.message()));
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kUnimplemented:
       return absl::Status(status.code(),
-                          absl::StrCat("the collector at ", options_.collector_address,
+                          absl::StrCat("the collector at ", address,
                                        " rejected the stream: ", status.message()));
     default:
       break;
@@ -223,7 +245,7 @@ absl::Status Uplink::ClassifyError(const absl::Status& status) const {
       absl::StrContains(lower, "peer name") ||
       absl::StrContains(lower, "certificate verify failed")) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "TLS handshake with the collector at ", options_.collector_address,
+        "TLS handshake with the collector at ", address,
         " failed: its certificate is not signed by the given CA or does not name this host (",
         status.message(), ")"));
   }
@@ -233,17 +255,23 @@ absl::Status Uplink::ClassifyError(const absl::Status& status) const {
 void Uplink::Run() {
   std::mt19937_64 rng(std::random_device{}());
   absl::Duration backoff = kInitialBackoff;
+  size_t index = 0;  // into addresses_
   while (true) {
     bool established = false;
-    absl::Status status = RunStream(&established);
+    const std::string& address = addresses_[index];
+    absl::Status status = RunStream(address, &established);
     std::unique_lock<std::mutex> lock(mu_);
     if (stopping_) break;
     last_error_ = status.ok() ? absl::UnavailableError("the collector closed the stream") : status;
     // Sticky until a stream works again, so WaitAllAcked sees it even if a
     // later attempt fails for another reason.
-    absl::Status config_error = ClassifyError(status);
+    absl::Status config_error = ClassifyError(status, address);
     if (!config_error.ok()) config_error_ = config_error;
     if (established) backoff = kInitialBackoff;
+    // The next address: this one just failed (or its stream ended). The
+    // backoff grows once per full round, below.
+    index = (index + 1) % addresses_.size();
+    const bool round_done = index == 0;
     // Full jitter: uniform over [0, backoff], so a fleet coming back after an
     // outage spreads out instead of reconnecting in step (a small floor keeps
     // a refusing collector from being hammered).
@@ -253,25 +281,39 @@ void Uplink::Run() {
     if (!config_error.ok()) {
       LOG_ERROR("%s; retrying in %s", config_error.message(), absl::FormatDuration(wait));
     } else {
-      LOG_WARNING("collector stream to %s ended: %s; reconnecting in %s",
-                  options_.collector_address, last_error_.ToString(),
+      LOG_WARNING("collector stream to %s ended: %s; reconnecting%s in %s", address,
+                  last_error_.ToString(),
+                  addresses_.size() > 1 ? absl::StrCat(" to ", addresses_[index]) : "",
                   absl::FormatDuration(wait));
     }
     cv_.notify_all();  // wake WaitAllAcked so it can report a configuration error
     cv_.wait_until(lock, ToChrono(absl::Now() + wait), [this] { return stopping_; });
     if (stopping_) break;
-    backoff = std::min(backoff * 2, kMaxBackoff);
+    if (round_done) backoff = std::min(backoff * 2, kMaxBackoff);
   }
   std::lock_guard<std::mutex> lock(mu_);
   run_done_ = true;
   cv_.notify_all();
 }
 
-absl::Status Uplink::RunStream(bool* established) {
-  auto stub = cleansweep::v1::Collector::NewStub(MakeChannel());
+absl::Status Uplink::RunStream(const std::string& address, bool* established) {
+  UplinkCredential credential{options_.agent_id, options_.token};
+  if (options_.credential_provider) {
+    absl::StatusOr<UplinkCredential> provided = options_.credential_provider();
+    if (!provided.ok()) return provided.status();
+    credential = *std::move(provided);
+  }
+  auto stub = cleansweep::v1::Collector::NewStub(MakeChannel(address));
   grpc::ClientContext context;
-  context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", credential.token));
   AgentMessage hello;
+  // The facts last sent on this stream: a change report goes out only when
+  // the host differs from them.
+  std::optional<cleansweep::v1::HostFacts> facts_sent;
+  if (options_.host_facts_provider) {
+    facts_sent = options_.host_facts_provider();
+    *hello.mutable_hello()->mutable_host() = *facts_sent;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::CancelledError("stopping");
@@ -291,8 +333,10 @@ absl::Status Uplink::RunStream(bool* established) {
     for (const LostRange& r : queue_->lost_ranges()) oldest = std::min(oldest, r.first);
     hello.mutable_hello()->set_oldest_sequence(oldest);
   }
-  hello.mutable_hello()->set_agent_id(options_.agent_id);
-  hello.mutable_hello()->set_hostname(options_.hostname);
+  hello.mutable_hello()->set_agent_id(credential.agent_id);
+  hello.mutable_hello()->set_hostname(
+      !options_.hostname.empty() || !facts_sent.has_value() ? options_.hostname
+                                                            : facts_sent->hostname());
   hello.mutable_hello()->set_version(options_.version);
 
   std::unique_ptr<grpc::ClientReaderWriter<AgentMessage, CollectorMessage>> stream =
@@ -326,7 +370,16 @@ absl::Status Uplink::RunStream(bool* established) {
 
   bool write_ok = stream->Write(hello);
   absl::Time next_heartbeat = absl::Now() + options_.heartbeat_interval;
+  absl::Time next_facts = options_.host_facts_provider
+                              ? absl::Now() + options_.host_facts_interval
+                              : absl::InfiniteFuture();
   bool closing = false;
+  bool announced = false;  // logged that the stream is live, and the backlog
+  // A backlog being drained: sent when sent_through_ reaches drain_until.
+  bool draining = false;
+  uint64_t drain_until = 0, drain_events = 0;
+  absl::Time drain_start;
+  const size_t batch_limit = BatchLimit();
   {
     std::unique_lock<std::mutex> lock(mu_);
     while (write_ok) {
@@ -336,6 +389,30 @@ absl::Status Uplink::RunStream(bool* established) {
         break;
       }
       absl::Time now = absl::Now();
+      if (stream_live_ && !announced) {
+        announced = true;
+        // Counted once per stream (a COUNT on the spool), not per batch.
+        const size_t backlog =
+            queue_->CountAfter(sent_through_, std::numeric_limits<int64_t>::max());
+        LOG_INFO("connected to the collector at %s%s", address,
+                 addresses_.size() > 1 ? absl::StrCat(" (one of ", addresses_.size(),
+                                                      " configured addresses)")
+                                       : "");
+        if (backlog > batch_limit) {
+          draining = true;
+          drain_until = queue_->last_sequence();
+          drain_events = backlog;
+          drain_start = now;
+          LOG_INFO("draining %d spooled events %s", backlog,
+                   RateText(options_.max_events_per_second));
+        }
+      }
+      if (draining && sent_through_ >= drain_until) {
+        draining = false;
+        const double seconds = std::max(1e-6, absl::ToDoubleSeconds(now - drain_start));
+        LOG_INFO("backlog of %d events drained in %.1f s (%.0f events/s)", drain_events,
+                 seconds, static_cast<double>(drain_events) / seconds);
+      }
       if (stream_live_) {
         // Lost ranges first: the collector then acknowledges past them.
         const LostRange* pending = nullptr;
@@ -361,12 +438,6 @@ absl::Status Uplink::RunStream(bool* established) {
           continue;
         }
       }
-      size_t unsent = queue_->CountAfter(sent_through_, options_.max_batch_events);
-      // Batches wait for the collector's answer to Hello: its ack says what
-      // it already holds, so a reconnecting agent does not resend that.
-      bool batch_due = stream_live_ && unsent > 0 &&
-                       (unsent >= options_.max_batch_events || waiters_ > 0 ||
-                        now >= oldest_unsent_ + options_.max_batch_delay);
       if (now >= next_heartbeat && stream_live_) {
         lock.unlock();
         AgentMessage hb;
@@ -376,10 +447,37 @@ absl::Status Uplink::RunStream(bool* established) {
         next_heartbeat = absl::Now() + options_.heartbeat_interval;
         continue;
       }
-      if (batch_due) {
+      if (now >= next_facts && stream_live_) {
+        lock.unlock();
+        cleansweep::v1::HostFacts facts = options_.host_facts_provider();
+        if (!facts_sent.has_value() || !SameHostFacts(facts, *facts_sent)) {
+          AgentMessage m;
+          *m.mutable_host() = facts;
+          write_ok = stream->Write(m);
+          if (write_ok) {
+            LOG_INFO("host facts changed; reported to the collector");
+            facts_sent = std::move(facts);
+          }
+        }
+        lock.lock();
+        next_facts = absl::Now() + options_.host_facts_interval;
+        continue;
+      }
+      size_t unsent = queue_->CountAfter(sent_through_, batch_limit);
+      // Batches wait for the collector's answer to Hello: its ack says what
+      // it already holds, so a reconnecting agent does not resend that.
+      bool batch_due = stream_live_ && unsent > 0 &&
+                       (unsent >= batch_limit || waiters_ > 0 ||
+                        now >= oldest_unsent_ + options_.max_batch_delay);
+      // With a drain rate, a due batch also waits until the bucket holds
+      // enough tokens for all of it (at most one second's worth).
+      absl::Time tokens_at = now;
+      if (batch_due && bucket_ != nullptr) tokens_at = bucket_->ReadyAt(unsent, now);
+      if (batch_due && tokens_at <= now) {
         AgentMessage batch;
-        uint64_t last = queue_->CopyAfter(sent_through_, options_.max_batch_events,
+        uint64_t last = queue_->CopyAfter(sent_through_, unsent,
                                           batch.mutable_events()->mutable_events());
+        if (bucket_ != nullptr) bucket_->Take(batch.events().events_size());
         lock.unlock();
         write_ok = stream->Write(batch);
         lock.lock();
@@ -390,8 +488,10 @@ absl::Status Uplink::RunStream(bool* established) {
         }
         continue;
       }
-      absl::Time wake = next_heartbeat;
-      if (unsent > 0 && stream_live_) {
+      absl::Time wake = std::min(next_heartbeat, next_facts);
+      if (batch_due) {
+        wake = std::min(wake, tokens_at);
+      } else if (unsent > 0 && stream_live_) {
         wake = std::min(wake, oldest_unsent_ + options_.max_batch_delay);
       }
       cv_.wait_until(lock, ToChrono(wake));

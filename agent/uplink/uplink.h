@@ -22,6 +22,21 @@
 // Events should be enqueued in increasing sequence order (sequence >= 1); a
 // late, lower sequence is still delivered (what follows it is resent, and the
 // collector ignores the duplicates).
+//
+// Several collector addresses: tried in turn; after a stream attempt fails
+// (or an established stream ends) the next address is used. The backoff
+// grows once per full round of addresses, so a standby collector is tried
+// right after the first one fails.
+//
+// Drain rate: with max_events_per_second > 0 a token bucket (burst: one
+// batch) limits the events written to the stream, and batches are cut to fit
+// it, so a backlog after an outage reaches the collector at no more than that
+// rate. The start and end of draining a backlog are logged.
+//
+// Host facts: with a host_facts_provider, Hello carries the host's facts, and
+// while a stream is live they are collected again every host_facts_interval
+// and sent (AgentMessage.host) whenever they differ (SameHostFacts) from the
+// last facts sent on that stream. The provider runs on the connection thread.
 #ifndef CLEANSWEEP_AGENT_UPLINK_UPLINK_H_
 #define CLEANSWEEP_AGENT_UPLINK_UPLINK_H_
 
@@ -33,10 +48,13 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "agent/uplink/outbound_queue.h"
+#include "agent/uplink/token_bucket.h"
 #include "cleansweep/v1/agent_service.pb.h"
 #include "cleansweep/v1/event.pb.h"
 
@@ -47,8 +65,18 @@ class ClientContext;
 
 namespace cleansweep::agent {
 
+// Who the uplink connects as: the agent id and the node key sent as
+// "authorization: Bearer TOKEN".
+struct UplinkCredential {
+  std::string agent_id;
+  std::string token;
+};
+
 struct UplinkOptions {
-  std::string collector_address;      // host:port
+  // HOST:PORT of each collector, tried in turn (see above).
+  std::vector<std::string> collector_addresses;
+  // Single-address shorthand, used only when collector_addresses is empty.
+  std::string collector_address;
   std::string ca_pem;                 // PEM of the CA that signed the collector's certificate; empty + insecure=true → plaintext
   bool insecure = false;
   std::string server_name_override;   // optional TLS name override (tests)
@@ -62,6 +90,20 @@ struct UplinkOptions {
   // be sent any more; Hello.oldest_sequence tells the collector so, and it
   // records them as lost instead of waiting for them forever.
   uint64_t first_sequence = 1;
+  // Events written to the stream per second at most; 0 = unlimited. Bursts
+  // are at most one batch (max_batch_events, or one second's worth when the
+  // rate is lower).
+  double max_events_per_second = 0;
+  // The host's facts for Hello and for change reports; null = none sent.
+  // Called on the uplink thread; must be thread-safe.
+  std::function<cleansweep::v1::HostFacts()> host_facts_provider;
+  absl::Duration host_facts_interval = absl::Seconds(60);
+  // When set, called (on the uplink thread) before every connection attempt;
+  // its agent id and token replace agent_id and token. The agent loads its
+  // node key here, or enrolls on first use. An error ends the attempt like a
+  // failed connection: Unavailable and DeadlineExceeded are retried with
+  // backoff; other codes are configuration errors (see WaitAllAcked).
+  std::function<absl::StatusOr<UplinkCredential>()> credential_provider;
 };
 
 class Uplink {
@@ -96,15 +138,19 @@ class Uplink {
 
  private:
   void Run();
-  // One stream from connect to close; returns its final status.
-  absl::Status RunStream(bool* established);
+  // One stream to `address` from connect to close; returns its final status.
+  absl::Status RunStream(const std::string& address, bool* established);
   // Whether `status` means the configuration is wrong (retrying cannot help
   // until someone changes it), and the error WaitAllAcked reports for it.
-  absl::Status ClassifyError(const absl::Status& status) const;
+  absl::Status ClassifyError(const absl::Status& status, const std::string& address) const;
   cleansweep::v1::Heartbeat MakeHeartbeat();
-  std::shared_ptr<grpc::Channel> MakeChannel() const;
+  std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) const;
+  // Events per batch: max_batch_events, or less to fit the drain rate's burst.
+  size_t BatchLimit() const;
 
   const UplinkOptions options_;
+  const std::vector<std::string> addresses_;  // collector_addresses, or {collector_address}
+  std::unique_ptr<TokenBucket> bucket_;       // drain rate; null = unlimited; connection thread only
   const std::function<cleansweep::v1::Heartbeat()> heartbeat_provider_;
   const std::function<void(const cleansweep::v1::CaptureConfig&)> on_config_;
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -18,6 +19,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "collector/cli/format.h"
+#include "collector/service/agent_stream_handler.h"
 #include "collector/service/capture_config.h"
 #include "collector/service/collector_service.h"
 #include "collector/store/sqlite_event_store.h"
@@ -108,22 +110,24 @@ int RunServe(const ServeConfig& config) {
   absl::StatusOr<cleansweep::v1::CaptureConfig> capture = BuildCaptureConfig(config);
   if (!capture.ok()) return Usage(capture.status().message());
 
-  absl::StatusOr<std::string> token_text = ReadFile(config.token_file, "--token-file");
-  if (!token_text.ok()) return Fail(token_text.status().message());
-  std::string token(absl::StripAsciiWhitespace(*token_text));
-  if (token.empty()) {
-    return Fail(absl::StrCat("--token-file ", config.token_file,
-                             " is empty; put the agents' shared token in it"));
+  absl::StatusOr<std::string> secrets_text =
+      ReadFile(config.enroll_secret_file, "--enroll-secret-file");
+  if (!secrets_text.ok()) return Fail(secrets_text.status().message());
+  absl::StatusOr<std::vector<std::string>> secrets = ParseEnrollSecrets(*secrets_text);
+  if (!secrets.ok()) {
+    return Fail(absl::StrCat("--enroll-secret-file ", config.enroll_secret_file, ": ",
+                             secrets.status().message()));
   }
   struct stat st;
-  if (::stat(config.token_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-    LOG_WARNING("token file %s is readable by other users; chmod 600 it", config.token_file);
+  if (::stat(config.enroll_secret_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    LOG_WARNING("enrollment secret file %s is readable by other users; chmod 600 it",
+                config.enroll_secret_file);
   }
 
   std::shared_ptr<grpc::ServerCredentials> credentials;
   if (config.insecure) {
-    LOG_WARNING("*** --insecure: serving PLAIN TEXT on %s; tokens and events can be read and "
-                "forged on the network. Use only for local tests. ***",
+    LOG_WARNING("*** --insecure: serving PLAIN TEXT on %s; enrollment secrets, node keys and "
+                "events can be read and forged on the network. Use only for local tests. ***",
                 config.listen_address);
     credentials = grpc::InsecureServerCredentials();
   } else {
@@ -140,7 +144,7 @@ int RunServe(const ServeConfig& config) {
   if (!store.ok()) return Fail(store.status().message());
 
   CollectorServiceOptions service_options;
-  service_options.token = token;
+  service_options.enroll_secrets = *std::move(secrets);
   service_options.capture_config = *capture;
   CollectorService service(store->get(), service_options);
 
@@ -155,6 +159,23 @@ int RunServe(const ServeConfig& config) {
   // Agents ping every 60 s to detect dead connections; allow that rate
   // (gRPC's default minimum of 5 min would answer with GOAWAY too_many_pings).
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 30000);
+  // Thousands of mostly idle agents, and back-pressure when they offer more
+  // than the disk stores (README "Measured" has the figures):
+  //  - a fixed per-stream window (no BDP probing, which grows it to MiBs):
+  //    an agent can have at most this much unread data here besides the one
+  //    batch being stored, whatever it offers;
+  //  - 4 KiB TLS frames and 4 KiB first read buffers per connection instead
+  //    of 16 KiB / 8 KiB: most of what an idle connection costs;
+  //  - a memory quota for gRPC's buffers: under pressure it shrinks them
+  //    instead of letting them grow.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 * 1024);
+  builder.AddChannelArgument(GRPC_ARG_TSI_MAX_FRAME_SIZE, 4096);
+  builder.AddChannelArgument(GRPC_ARG_TCP_READ_CHUNK_SIZE, 4096);
+  builder.AddChannelArgument(GRPC_ARG_TCP_MAX_READ_CHUNK_SIZE, 256 * 1024);
+  grpc::ResourceQuota quota("cleansweep-collector");
+  quota.Resize(256 << 20);
+  builder.SetResourceQuota(quota);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {
     return Fail(absl::StrCat("cannot listen on ", config.listen_address,
@@ -178,6 +199,28 @@ int RunServe(const ServeConfig& config) {
   absl::Status closed = (*store)->Close();
   if (!closed.ok()) return Fail(closed.message());
   LOG_INFO("stopped");
+  return kExitOk;
+}
+
+int RunAgentsRevoke(const AgentsRevokeConfig& config) {
+  absl::Status valid = ValidateAgentId(config.agent_id);
+  if (!valid.ok()) return Usage(valid.message());
+  SqliteOptions options;
+  options.create = false;  // revoking in a file that does not exist is a typo
+  absl::StatusOr<EventStorePtr> store = OpenSqliteEventStore(config.db_path, options);
+  if (!store.ok()) return Fail(store.status().message());
+  absl::Status revoked = (*store)->RevokeAgent(config.agent_id, absl::Now());
+  if (absl::IsNotFound(revoked)) {
+    return Fail(absl::StrCat("agent ", config.agent_id, " never enrolled with the collector at ",
+                             config.db_path, " (list enrolled agents with: agents --db ",
+                             config.db_path, ")"));
+  }
+  if (!revoked.ok()) return Fail(revoked.message());
+  absl::StatusOr<AgentCredential> credential = (*store)->GetAgentCredential(config.agent_id);
+  if (!credential.ok()) return Fail(credential.status().message());
+  std::printf("agent %s revoked at %s: its node key is refused from now on; a connected stream "
+              "is closed at its next heartbeat. The id cannot enroll again.\n",
+              config.agent_id.c_str(), FormatTimeUtc(*credential->revoked_at).c_str());
   return kExitOk;
 }
 
@@ -212,6 +255,30 @@ int RunAgents(const AgentsConfig& config) {
   if (!agents.ok()) {
     return Fail(absl::StrCat("reading ", config.db_path, ": ", agents.status().message()));
   }
+  absl::StatusOr<std::vector<AgentCredential>> credentials = (*store)->ListAgentCredentials();
+  if (!credentials.ok()) {
+    return Fail(absl::StrCat("reading ", config.db_path, ": ", credentials.status().message()));
+  }
+  // Join: every agent that reported gets its credential; agents that enrolled
+  // but never opened a stream are listed too (enrolled_at as first/last seen).
+  for (const AgentCredential& c : *credentials) {
+    auto it = std::find_if(agents->begin(), agents->end(), [&c](const AgentSummary& a) {
+      return a.identity.agent_id == c.agent_id;
+    });
+    if (it == agents->end()) {
+      AgentSummary silent;
+      silent.identity.agent_id = c.agent_id;
+      silent.identity.peer = c.enrolled_peer;
+      silent.first_seen = silent.last_seen = c.enrolled_at;
+      silent.credential = c;
+      agents->push_back(std::move(silent));
+    } else {
+      it->credential = c;
+    }
+  }
+  std::sort(agents->begin(), agents->end(), [](const AgentSummary& a, const AgentSummary& b) {
+    return a.identity.agent_id < b.identity.agent_id;
+  });
   if (config.json) {
     for (const auto& a : *agents) std::cout << AgentJsonLine(a) << "\n";
   } else {

@@ -22,7 +22,7 @@ struct ServeConfig {
   std::string listen_address = kDefaultListenAddress;
   std::string tls_cert_file;
   std::string tls_key_file;
-  std::string token_file;
+  std::string enroll_secret_file;  // one enrollment secret per line
   bool insecure = false;
   // Capture configuration sent to agents; empty = defaults (capture_config.h).
   std::string smtp_ports;
@@ -49,6 +49,14 @@ struct AgentsConfig {
   bool json = false;
 };
 int RunAgents(const AgentsConfig& config);
+
+// `agents revoke`: the agent's node key is refused from now on (exit 1 when
+// the id never enrolled).
+struct AgentsRevokeConfig {
+  std::string db_path;
+  std::string agent_id;
+};
+int RunAgentsRevoke(const AgentsRevokeConfig& config);
 
 }  // namespace cleansweep::collector
 

@@ -153,9 +153,9 @@ std::string EventJsonLine(const StoredEvent& e) {
 }
 
 std::string AgentTable(const std::vector<AgentSummary>& agents) {
-  std::string out = absl::StrFormat("%-20s  %-20s  %-20s  %-20s  %8s  %8s  %6s  %s\n", "AGENT",
-                                    "HOSTNAME", "FIRST SEEN", "LAST SEEN", "EVENTS", "ACKED",
-                                    "LOST", "LAST HEARTBEAT");
+  std::string out = absl::StrFormat("%-20s  %-8s  %-20s  %-20s  %-20s  %8s  %8s  %6s  %s\n",
+                                    "AGENT", "KEY", "HOSTNAME", "FIRST SEEN", "LAST SEEN",
+                                    "EVENTS", "ACKED", "LOST", "LAST HEARTBEAT");
   for (const auto& a : agents) {
     std::string hb = "none";
     if (a.last_heartbeat) {
@@ -166,7 +166,8 @@ std::string AgentTable(const std::vector<AgentSummary>& agents) {
                         " events=", h.events);
     }
     absl::StrAppendFormat(
-        &out, "%-20s  %-20s  %-20s  %-20s  %8d  %8d  %6d  %s\n", a.identity.agent_id,
+        &out, "%-20s  %-8s  %-20s  %-20s  %-20s  %8d  %8d  %6d  %s\n", a.identity.agent_id,
+        !a.credential ? "-" : a.credential->revoked_at ? "revoked" : "enrolled",
         a.identity.hostname,
         absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", a.first_seen, absl::UTCTimeZone()),
         absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", a.last_seen, absl::UTCTimeZone()), a.event_count,
@@ -183,6 +184,12 @@ std::string AgentJsonLine(const AgentSummary& a) {
       ",\"firstSeen\":", JsonQuote(FormatTimeUtc(a.first_seen)),
       ",\"lastSeen\":", JsonQuote(FormatTimeUtc(a.last_seen)), ",\"events\":", a.event_count,
       ",\"ackedSequence\":", a.acked_sequence, ",\"lostEvents\":", a.lost_events);
+  if (a.credential) {
+    absl::StrAppend(&out, ",\"enrolledAt\":", JsonQuote(FormatTimeUtc(a.credential->enrolled_at)));
+    if (a.credential->revoked_at) {
+      absl::StrAppend(&out, ",\"revokedAt\":", JsonQuote(FormatTimeUtc(*a.credential->revoked_at)));
+    }
+  }
   if (a.last_heartbeat) {
     const auto& h = *a.last_heartbeat;
     absl::StrAppend(&out, ",\"lastHeartbeat\":{\"time\":", JsonQuote(FormatTimeUtc(h.time)),

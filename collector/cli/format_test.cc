@@ -94,5 +94,23 @@ TEST(FormatTest, JsonQuoteEscapesControlCharacters) {
   EXPECT_EQ(JsonQuote("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
 }
 
+TEST(FormatTest, AgentsShowWhetherTheirKeyIsEnrolledOrRevoked) {
+  AgentSummary a;
+  a.identity.agent_id = "ws-1";
+  a.first_seen = a.last_seen = absl::FromUnixSeconds(1795000000);  // 2026-11-18T11:06:40Z
+  AgentCredential c;
+  c.agent_id = "ws-1";
+  c.enrolled_at = absl::FromUnixSeconds(1795000000);
+  a.credential = c;
+  EXPECT_NE(AgentTable({a}).find("ws-1                  enrolled"), std::string::npos)
+      << AgentTable({a});
+  EXPECT_NE(AgentJsonLine(a).find("\"enrolledAt\":\"2026-11-18T11:06:40Z\""), std::string::npos);
+  EXPECT_EQ(AgentJsonLine(a).find("revokedAt"), std::string::npos);
+  a.credential->revoked_at = absl::FromUnixSeconds(1795000060);
+  EXPECT_NE(AgentTable({a}).find("ws-1                  revoked"), std::string::npos);
+  EXPECT_NE(AgentJsonLine(a).find("\"revokedAt\":\"2026-11-18T11:07:40Z\""), std::string::npos)
+      << AgentJsonLine(a);
+}
+
 }  // namespace
 }  // namespace cleansweep::collector

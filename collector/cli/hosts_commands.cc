@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "absl/status/statusor.h"
@@ -79,6 +80,10 @@ int RunHosts(const HostsConfig& config) {
   if (!inventory.ok()) return reading(inventory.status());
   absl::StatusOr<std::vector<AgentSummary>> agents = s.ListAgents();
   if (!agents.ok()) return reading(agents.status());
+  absl::StatusOr<std::vector<StoredHostFacts>> facts = s.ListHostFacts();
+  if (!facts.ok()) return reading(facts.status());
+  std::map<std::string, StoredHostFacts> facts_by_agent;
+  for (StoredHostFacts& f : *facts) facts_by_agent[f.agent_id] = std::move(f);
   std::vector<AgentActivity> activity;
   for (AgentSummary& a : *agents) {
     AgentActivity act;
@@ -90,6 +95,8 @@ int RunHosts(const HostsConfig& config) {
     act.agent = std::move(a);
     act.heartbeats = std::move(*heartbeats);
     act.gaps = *gaps;
+    auto f = facts_by_agent.find(act.agent.identity.agent_id);  // `id` was moved
+    if (f != facts_by_agent.end()) act.facts = std::move(f->second);
     activity.push_back(std::move(act));
   }
 

@@ -1,9 +1,11 @@
 // The hosts view: every expected (inventory) or seen (agent) host, whether it
 // is reporting, and how well it was covered over the last 24 hours.
 //
-// Rows: one per agent (hostname matched to the inventory ignoring case), plus
-// one per inventory host no agent ever reported from. Ordered by hostname
-// (ignoring case), then agent id.
+// Rows: one per agent, plus one per inventory host no agent ever reported
+// from. An agent belongs to the inventory host of the same hostname (ignoring
+// case); failing that, to the inventory host whose MAC is one of the agent's
+// interfaces' MACs (its last HostFacts). Ordered by hostname (ignoring case;
+// the inventory's spelling when matched), then agent id.
 //
 // Status, from the agent's newest heartbeat at or before `now`:
 //   reporting       it is within 2.5 announced intervals of `now`
@@ -12,6 +14,11 @@
 //   never reported  inventory host with no agent
 // Coverage and capture loss over [now - 24 h, now] follow coverage.h. All
 // times are the agents' heartbeat clocks except last seen (the collector's).
+// Spool backlog: spool_events / spool_bytes / spool_oldest of that newest
+// heartbeat; the age of the oldest held event is now - spool_oldest (0 when
+// the agent's clock is ahead). Addresses: the agent's current addresses
+// (last HostFacts) without loopback ones, IPv4 first, then IPv6, then IPv6
+// link-local (fe80::/10), each group in reported order, each address once.
 //
 // Pure functions; thread-safe.
 //
@@ -21,7 +28,16 @@
 //    "coveredSeconds":43200,"coveragePercent":50.000,"coverageGaps":1,
 //    "interfaceDown":false,"captureReceived":10,"captureDropped":1,
 //    "captureInterfaceDropped":0,"captureLossPercent":10.000,"gaps":0,
-//    "lostEvents":0,"status":"reporting"}
+//    "lostEvents":0,"status":"reporting",
+//    "agentHostname":"WS1","matchedBy":"hostname","os":"...","kernel":"...",
+//    "addresses":["10.0.0.5","2001:db8::5"],"spoolEvents":1234,
+//    "spoolBytes":567890,"spoolOldest":"2026-...Z","spoolOldestAgeSeconds":10800}
+// matchedBy: "hostname", "mac" or "" (not in the inventory / never reported);
+// spool keys are null without a heartbeat, spoolOldest* also when empty.
+// Table columns: HOSTNAME AGENT LAST SEEN COVERAGE LOSS GAPS ADDRESS SPOOL
+// STATUS; ADDRESS is the first address and "+N" for the others, SPOOL is
+// "EVENTS (AGE)" e.g. "1234 (3h)" (age in s, m, h below 48 h, else d;
+// rounded down), "0" when empty, "-" when unknown.
 // captureLossPercent = (dropped + interface-dropped) / received, at most 100.
 #ifndef CLEANSWEEP_COLLECTOR_CLI_HOSTS_VIEW_H_
 #define CLEANSWEEP_COLLECTOR_CLI_HOSTS_VIEW_H_
@@ -45,7 +61,16 @@ struct AgentActivity {
   AgentSummary agent;
   // Heartbeats with time in [now - kHostsWindow - kHostsLookback, now].
   std::vector<StoredHeartbeat> heartbeats;
-  LostEventGaps gaps;  // recorded in [now - kHostsWindow, now]
+  LostEventGaps gaps;                    // recorded in [now - kHostsWindow, now]
+  std::optional<StoredHostFacts> facts;  // the agent's last HostFacts, if any
+};
+
+// What the agent's spool held at its newest heartbeat.
+struct SpoolBacklog {
+  uint64_t events = 0;
+  uint64_t bytes = 0;
+  std::optional<absl::Time> oldest;          // event time of the oldest held event
+  std::optional<absl::Duration> oldest_age;  // now - oldest, at least zero
 };
 
 enum class HostStatus { kReporting, kSilent, kNeverReported };
@@ -63,7 +88,13 @@ struct HostRow {
   CaptureLoss loss;
   LostEventGaps gaps;
   HostStatus status = HostStatus::kNeverReported;
-  absl::Time silent_since;  // kSilent only
+  absl::Time silent_since;     // kSilent only
+  std::string agent_hostname;  // as the agent reports it; "" for kNeverReported
+  std::string matched_by;      // "hostname", "mac" or ""
+  std::string os;
+  std::string kernel;
+  std::vector<std::string> addresses;  // current, ordered as described above
+  std::optional<SpoolBacklog> spool;   // unset without a heartbeat
 };
 
 HeartbeatSample ToSample(const cleansweep::v1::Heartbeat& heartbeat);
@@ -74,6 +105,11 @@ std::vector<HostRow> BuildHostRows(const std::vector<InventoryHost>& inventory,
 // "reporting", "silent since 2026-11-27T10:00:00Z", "never reported".
 std::string HostStatusText(const HostRow& row);
 double CaptureLossPercent(const CaptureLoss& loss);
+
+// "1234 (3h)", "0", "-" (see the table columns above).
+std::string SpoolText(const HostRow& row);
+// "10.0.0.5 +2", "10.0.0.5", "-".
+std::string AddressText(const HostRow& row);
 
 std::string HostTable(const std::vector<HostRow>& rows);
 std::string HostJsonLine(const HostRow& row);

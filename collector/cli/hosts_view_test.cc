@@ -1,6 +1,13 @@
 // Expected values are computed by hand from the heartbeat times below.
 #include "collector/cli/hosts_view.h"
 
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -138,8 +145,174 @@ TEST(HostsViewTest, JsonLine) {
             "\"windowSeconds\":86400,\"coveredSeconds\":0.000,\"coveragePercent\":0.000,"
             "\"coverageGaps\":1,\"interfaceDown\":false,\"captureReceived\":0,"
             "\"captureDropped\":0,\"captureInterfaceDropped\":0,\"captureLossPercent\":0.000,"
-            "\"gaps\":0,\"lostEvents\":0,\"status\":\"never reported\"}");
+            "\"gaps\":0,\"lostEvents\":0,\"status\":\"never reported\","
+            "\"agentHostname\":\"\",\"matchedBy\":\"\",\"os\":\"\",\"kernel\":\"\","
+            "\"addresses\":[],\"spoolEvents\":null,\"spoolBytes\":null,\"spoolOldest\":null,"
+            "\"spoolOldestAgeSeconds\":null}");
   EXPECT_THAT(HostTable(rows), HasSubstr("never reported"));
+}
+
+// A heartbeat `before_now` carrying the agent's spool state.
+StoredHeartbeat SpoolBeat(absl::Duration before_now, uint64_t events, uint64_t bytes,
+                          std::optional<absl::Duration> oldest_before_now) {
+  StoredHeartbeat h = Beat(before_now);
+  h.heartbeat.set_spool_events(events);
+  h.heartbeat.set_spool_bytes(bytes);
+  if (oldest_before_now) {
+    h.heartbeat.mutable_spool_oldest()->set_seconds(absl::ToUnixSeconds(kNow - *oldest_before_now));
+  }
+  return h;
+}
+
+StoredHostFacts Facts(const std::string& hostname,
+                      std::vector<std::pair<std::string, std::vector<std::string>>> ifaces) {
+  StoredHostFacts f;
+  f.facts.set_hostname(hostname);
+  f.facts.set_os("Debian GNU/Linux 12 (bookworm)");
+  f.facts.set_kernel("6.1.0-13-amd64");
+  int n = 0;
+  for (const auto& [mac, addresses] : ifaces) {
+    auto* i = f.facts.add_interfaces();
+    i->set_name(absl::StrCat("if", n++));
+    i->set_mac(mac);
+    for (const std::string& a : addresses) i->add_addresses(a);
+  }
+  return f;
+}
+
+TEST(HostsViewTest, SpoolBacklogComesFromTheNewestHeartbeat) {
+  // Newest heartbeat at or before now: now-30s, holding 1234 events (567890
+  // bytes) of which the oldest is from now-3h59m (04:01:00Z): "1234 (3h)".
+  // The one 10 s after now is ignored like every heartbeat after now.
+  AgentActivity a =
+      Agent("a1", "ws1",
+            {SpoolBeat(absl::Seconds(90), 10, 100, absl::Minutes(5)),
+             SpoolBeat(absl::Seconds(30), 1234, 567890, absl::Hours(3) + absl::Minutes(59)),
+             SpoolBeat(-absl::Seconds(10), 5, 50, absl::Minutes(1))});
+  auto rows = BuildHostRows({}, {a}, kNow);
+  ASSERT_EQ(rows.size(), 1u);
+  ASSERT_TRUE(rows[0].spool.has_value());
+  EXPECT_EQ(rows[0].spool->events, 1234u);
+  EXPECT_EQ(rows[0].spool->bytes, 567890u);
+  EXPECT_EQ(*rows[0].spool->oldest_age, absl::Hours(3) + absl::Minutes(59));
+  EXPECT_EQ(SpoolText(rows[0]), "1234 (3h)");
+  EXPECT_THAT(
+      HostJsonLine(rows[0]),
+      HasSubstr("\"spoolEvents\":1234,\"spoolBytes\":567890,"
+                "\"spoolOldest\":\"2027-01-15T04:01:00Z\",\"spoolOldestAgeSeconds\":14340}"));
+  const std::string table = HostTable(rows);
+  EXPECT_THAT(table, HasSubstr("SPOOL"));
+  EXPECT_THAT(table, HasSubstr("1234 (3h)"));
+}
+
+TEST(HostsViewTest, SpoolTextForms) {
+  // No heartbeat: unknown.
+  auto none = BuildHostRows({}, {Agent("a1", "h1", {})}, kNow);
+  ASSERT_EQ(none.size(), 1u);
+  EXPECT_FALSE(none[0].spool.has_value());
+  EXPECT_EQ(SpoolText(none[0]), "-");
+  EXPECT_THAT(HostJsonLine(none[0]), HasSubstr("\"spoolEvents\":null,\"spoolBytes\":null"));
+
+  // Empty spool: "0", and no oldest even if the agent sent one.
+  auto empty = BuildHostRows(
+      {}, {Agent("a1", "h1", {SpoolBeat(absl::Seconds(30), 0, 0, absl::Hours(1))})}, kNow);
+  EXPECT_EQ(SpoolText(empty[0]), "0");
+  EXPECT_THAT(HostJsonLine(empty[0]),
+              HasSubstr("\"spoolEvents\":0,\"spoolBytes\":0,\"spoolOldest\":null,"
+                        "\"spoolOldestAgeSeconds\":null"));
+
+  // Events without an oldest time: the count alone.
+  auto no_oldest = BuildHostRows(
+      {}, {Agent("a1", "h1", {SpoolBeat(absl::Seconds(30), 7, 70, std::nullopt)})}, kNow);
+  EXPECT_EQ(SpoolText(no_oldest[0]), "7");
+
+  // Ages are rounded down: 45 s, 12 min 30 s, 47 h 59 min, 48 h, and an
+  // oldest event ahead of now (agent clock ahead) counts as 0 s.
+  const std::vector<std::pair<absl::Duration, std::string>> ages = {
+      {absl::Seconds(45), "3 (45s)"},
+      {absl::Minutes(12) + absl::Seconds(30), "3 (12m)"},
+      {absl::Hours(47) + absl::Minutes(59), "3 (47h)"},
+      {absl::Hours(48), "3 (2d)"},
+      {-absl::Minutes(5), "3 (0s)"}};
+  for (const auto& [age, text] : ages) {
+    auto rows =
+        BuildHostRows({}, {Agent("a1", "h1", {SpoolBeat(absl::Seconds(30), 3, 30, age)})}, kNow);
+    EXPECT_EQ(SpoolText(rows[0]), text);
+  }
+}
+
+TEST(HostsViewTest, CurrentAddressesIPv4FirstWithoutLoopback) {
+  AgentActivity a = Agent("a1", "ws1", {Beat(absl::Seconds(30))});
+  a.facts = Facts("ws1", {{"", {"127.0.0.1", "::1"}},
+                          {"00:11:22:33:44:55", {"fe80::1", "10.0.0.5", "2001:db8::5"}},
+                          {"00:11:22:33:44:66", {"192.168.1.20", "10.0.0.5"}}});
+  auto rows = BuildHostRows({}, {a}, kNow);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_THAT(rows[0].addresses,
+              ::testing::ElementsAre("10.0.0.5", "192.168.1.20", "2001:db8::5", "fe80::1"));
+  EXPECT_EQ(AddressText(rows[0]), "10.0.0.5 +3");
+  EXPECT_EQ(rows[0].os, "Debian GNU/Linux 12 (bookworm)");
+  EXPECT_THAT(HostJsonLine(rows[0]),
+              HasSubstr("\"os\":\"Debian GNU/Linux 12 (bookworm)\",\"kernel\":\"6.1.0-13-amd64\","
+                        "\"addresses\":[\"10.0.0.5\",\"192.168.1.20\",\"2001:db8::5\","
+                        "\"fe80::1\"]"));
+  EXPECT_THAT(HostTable(rows), HasSubstr("10.0.0.5 +3"));
+
+  AgentActivity one = Agent("a2", "ws2", {});
+  one.facts = Facts("ws2", {{"", {"2001:db8::9"}}});
+  AgentActivity bare = Agent("a3", "ws3", {});
+  auto more = BuildHostRows({}, {one, bare}, kNow);
+  ASSERT_EQ(more.size(), 2u);
+  EXPECT_EQ(AddressText(more[0]), "2001:db8::9");
+  EXPECT_EQ(AddressText(more[1]), "-");
+  EXPECT_THAT(HostJsonLine(more[1]), HasSubstr("\"addresses\":[]"));
+}
+
+TEST(HostsViewTest, InventoryHostsMatchByMacWhenTheHostnameDiffers) {
+  // ws-old was renamed ws-new after the inventory was made; its NIC is the same.
+  AgentActivity renamed = Agent("a1", "ws-new", {Beat(absl::Seconds(30))});
+  renamed.facts = Facts("ws-new", {{"", {"127.0.0.1"}}, {"00:11:22:33:44:55", {"10.0.0.5"}}});
+  // ws2 matches by hostname even though it carries ws-old's MAC too.
+  AgentActivity by_name = Agent("a2", "WS2", {});
+  by_name.facts = Facts("WS2", {{"00:11:22:33:44:55", {}}});
+  // Inventory MACs compare ignoring case.
+  AgentActivity upper = Agent("a3", "laptop-17", {});
+  upper.facts = Facts("laptop-17", {{"00:aa:bb:cc:dd:ee", {}}});
+  // No facts, unknown name: not in the inventory.
+  AgentActivity stranger = Agent("a4", "stranger", {});
+
+  auto rows = BuildHostRows({{"ws-old", "00:11:22:33:44:55", "alice", {}},
+                             {"ws2", "", "bob", {}},
+                             {"ws3", "00:AA:BB:CC:DD:EE", "carol", {}},
+                             {"ws4", "00:11:22:33:44:77", "dave", {}}},
+                            {renamed, by_name, upper, stranger}, kNow);
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0].hostname, "stranger");
+  EXPECT_FALSE(rows[0].in_inventory);
+  EXPECT_EQ(rows[0].matched_by, "");
+
+  EXPECT_EQ(rows[1].hostname, "ws-old");
+  EXPECT_EQ(rows[1].agent_id, "a1");
+  EXPECT_TRUE(rows[1].in_inventory);
+  EXPECT_EQ(rows[1].matched_by, "mac");
+  EXPECT_EQ(rows[1].agent_hostname, "ws-new");
+  EXPECT_EQ(rows[1].owner, "alice");
+  EXPECT_EQ(rows[1].status, HostStatus::kReporting);
+  EXPECT_THAT(HostJsonLine(rows[1]),
+              HasSubstr("\"agentHostname\":\"ws-new\",\"matchedBy\":\"mac\""));
+
+  EXPECT_EQ(rows[2].hostname, "ws2");
+  EXPECT_EQ(rows[2].agent_id, "a2");
+  EXPECT_EQ(rows[2].matched_by, "hostname");
+  EXPECT_EQ(rows[2].owner, "bob");
+
+  EXPECT_EQ(rows[3].hostname, "ws3");
+  EXPECT_EQ(rows[3].agent_id, "a3");
+  EXPECT_EQ(rows[3].matched_by, "mac");
+  EXPECT_EQ(rows[3].owner, "carol");
+
+  EXPECT_EQ(rows[4].hostname, "ws4");
+  EXPECT_EQ(rows[4].status, HostStatus::kNeverReported);
 }
 
 TEST(HostsViewTest, CaptureLossPercentEdges) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "collector/store/host_facts.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 
@@ -34,17 +35,21 @@ CollectorMessage AckMessage(uint64_t sequence) {
 
 }  // namespace
 
-absl::Status ValidateHello(const cleansweep::v1::Hello& hello) {
-  const std::string& id = hello.agent_id();
+absl::Status ValidateAgentId(absl::string_view id) {
   if (id.empty() || id.size() > 128) {
-    return absl::InvalidArgumentError("Hello.agent_id must be 1-128 characters");
+    return absl::InvalidArgumentError("agent_id must be 1-128 characters");
   }
   for (char c : id) {
     if (!IsAgentIdChar(c)) {
-      return absl::InvalidArgumentError(
-          "Hello.agent_id may contain only letters, digits and . _ : @ -");
+      return absl::InvalidArgumentError("agent_id may contain only letters, digits and . _ : @ -");
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateHello(const cleansweep::v1::Hello& hello) {
+  absl::Status id = ValidateAgentId(hello.agent_id());
+  if (!id.ok()) return absl::InvalidArgumentError(absl::StrCat("Hello.", id.message()));
   if (hello.hostname().size() > 255 || !IsPrintable(hello.hostname())) {
     return absl::InvalidArgumentError("Hello.hostname must be at most 255 printable characters");
   }
@@ -76,16 +81,23 @@ absl::Status AgentStreamHandler::Handle(const AgentMessage& message,
       return OnHeartbeat(message.heartbeat());
     case AgentMessage::kLost:
       return OnLost(message.lost(), replies);
+    case AgentMessage::kHost:
+      return OnHostFacts(message.host());
     case AgentMessage::KIND_NOT_SET:
       break;
   }
   return absl::InvalidArgumentError(
-      "empty AgentMessage (no Hello, EventBatch, Heartbeat or LostEvents)");
+      "empty AgentMessage (no Hello, EventBatch, Heartbeat, LostEvents or HostFacts)");
 }
 
 absl::Status AgentStreamHandler::OnHello(const cleansweep::v1::Hello& hello,
                                          std::vector<CollectorMessage>* replies) {
   RETURN_IF_ERROR(ValidateHello(hello));
+  if (!bound_agent_id_.empty() && hello.agent_id() != bound_agent_id_) {
+    return absl::PermissionDeniedError(absl::StrCat("the node key belongs to agent ",
+                                                    bound_agent_id_, ", but Hello claims agent ",
+                                                    hello.agent_id()));
+  }
   identity_.agent_id = hello.agent_id();
   identity_.hostname = hello.hostname();
   identity_.version = hello.version();
@@ -94,7 +106,19 @@ absl::Status AgentStreamHandler::OnHello(const cleansweep::v1::Hello& hello,
         "Hello.oldest_sequence ", hello.oldest_sequence(), " is beyond last_sequence ",
         hello.last_sequence(), " + 1"));
   }
+  if (hello.has_host()) {
+    // Checked before anything is stored, so a refused Hello leaves no trace.
+    absl::StatusOr<cleansweep::v1::HostFacts> facts = NormalizeHostFacts(hello.host());
+    if (!facts.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("Hello.host: ", facts.status().message()));
+    }
+    // What the host itself reports names it, rather than the agent's config.
+    if (!facts->hostname().empty()) identity_.hostname = facts->hostname();
+  }
   RETURN_IF_ERROR(store_->UpsertAgent(identity_, clock_()));
+  if (hello.has_host()) {
+    RETURN_IF_ERROR(store_->RecordHostFacts(identity_.agent_id, hello.host(), clock_()));
+  }
   ASSIGN_OR_RETURN(uint64_t acked, store_->AckedSequence(identity_.agent_id));
   if (hello.oldest_sequence() > acked + 1) {
     // The agent can no longer send what we lack below oldest_sequence: record
@@ -150,7 +174,22 @@ absl::Status AgentStreamHandler::OnLost(const cleansweep::v1::LostEvents& lost,
   return absl::OkStatus();
 }
 
+absl::Status AgentStreamHandler::OnHostFacts(const cleansweep::v1::HostFacts& facts) {
+  const absl::Time now = clock_();
+  // The store checks the facts (InvalidArgument naming the field).
+  RETURN_IF_ERROR(store_->RecordHostFacts(identity_.agent_id, facts, now));
+  if (!facts.hostname().empty() && facts.hostname() != identity_.hostname) {
+    LOG_INFO("agent %s now reports hostname %s (was %s)", identity_.agent_id, facts.hostname(),
+             identity_.hostname);
+    identity_.hostname = facts.hostname();
+    RETURN_IF_ERROR(store_->UpsertAgent(identity_, now));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status AgentStreamHandler::OnHeartbeat(const cleansweep::v1::Heartbeat& heartbeat) {
+  // Revocation reaches streams that are already open within one heartbeat.
+  if (recheck_) RETURN_IF_ERROR(recheck_());
   return store_->RecordHeartbeat(identity_.agent_id, heartbeat, clock_());
 }
 

@@ -13,6 +13,11 @@
 //  - EventBatch: stored in one transaction (duplicates ignored); the reply is
 //    an Ack with the highest contiguous stored sequence.
 //  - Heartbeat: stored; no reply.
+//  - HostFacts (in Hello.host, or an AgentMessage.host when they change):
+//    stored with EventStore::RecordHostFacts (address history); no reply. A
+//    non-empty HostFacts.hostname replaces Hello.hostname as the agent's
+//    hostname. Facts beyond the limits of host_facts.h are InvalidArgument
+//    (for Hello.host, before anything is stored).
 // Any error ends the stream with that status (InvalidArgument for protocol
 // violations, FailedPrecondition for out-of-order messages, store errors as
 // they are). Not thread-safe: one handler per stream, messages one at a time.
@@ -46,8 +51,21 @@ class AgentStreamHandler {
   absl::Status Handle(const cleansweep::v1::AgentMessage& message,
                       std::vector<cleansweep::v1::CollectorMessage>* replies);
 
+  // The stream was authenticated as `agent_id` (by its node key): a Hello
+  // naming another agent is refused with PermissionDenied. `recheck` is run on
+  // every heartbeat; when it fails (the agent was revoked meanwhile) the
+  // stream ends with its status. Without a binding any Hello is accepted
+  // (unit tests of the protocol).
+  void BindAuthenticatedAgent(std::string agent_id, std::function<absl::Status()> recheck) {
+    bound_agent_id_ = std::move(agent_id);
+    recheck_ = std::move(recheck);
+  }
+
   // Empty until a valid Hello arrived.
   const std::string& agent_id() const { return identity_.agent_id; }
+  // The Hello's identity and the peer (for adapters that store batches
+  // themselves, e.g. through a BatchWriter).
+  const AgentIdentity& identity() const { return identity_; }
   const std::string& peer() const { return identity_.peer; }
   uint64_t events_received() const { return events_received_; }
 
@@ -57,6 +75,7 @@ class AgentStreamHandler {
   absl::Status OnEvents(const cleansweep::v1::EventBatch& batch,
                         std::vector<cleansweep::v1::CollectorMessage>* replies);
   absl::Status OnHeartbeat(const cleansweep::v1::Heartbeat& heartbeat);
+  absl::Status OnHostFacts(const cleansweep::v1::HostFacts& facts);
   absl::Status OnLost(const cleansweep::v1::LostEvents& lost,
                       std::vector<cleansweep::v1::CollectorMessage>* replies);
 
@@ -64,12 +83,18 @@ class AgentStreamHandler {
   const cleansweep::v1::CaptureConfig* const capture_config_;
   const std::function<absl::Time()> clock_;
   AgentIdentity identity_;
+  std::string bound_agent_id_;
+  std::function<absl::Status()> recheck_;
   bool hello_done_ = false;
   uint64_t events_received_ = 0;
 };
 
 // Checks a Hello's fields; InvalidArgument naming the bad field otherwise.
 absl::Status ValidateHello(const cleansweep::v1::Hello& hello);
+
+// An agent id is 1-128 characters from [A-Za-z0-9._:@-]; InvalidArgument
+// otherwise.
+absl::Status ValidateAgentId(absl::string_view agent_id);
 
 }  // namespace cleansweep::collector
 

@@ -196,5 +196,32 @@ TEST_F(AgentStreamHandlerTest, OversizedBatchAndSequenceZeroAreRefused) {
   EXPECT_TRUE(store_->ListEvents({})->empty());
 }
 
+TEST_F(AgentStreamHandlerTest, BoundStreamRefusesAHelloForAnotherAgent) {
+  AgentStreamHandler h = MakeHandler();
+  h.BindAuthenticatedAgent("ws1-agent", [] { return absl::OkStatus(); });
+  std::vector<CollectorMessage> replies;
+  absl::Status st = h.Handle(Hello("ws2-agent"), &replies);
+  EXPECT_EQ(st.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(replies.empty());
+  EXPECT_TRUE(store_->ListAgents()->empty());
+
+  AgentStreamHandler ok = MakeHandler();
+  ok.BindAuthenticatedAgent("ws1-agent", [] { return absl::OkStatus(); });
+  EXPECT_TRUE(ok.Handle(Hello("ws1-agent"), &replies).ok());
+}
+
+TEST_F(AgentStreamHandlerTest, HeartbeatEndsTheStreamOnceTheRecheckFails) {
+  AgentStreamHandler h = MakeHandler();
+  absl::Status verdict = absl::OkStatus();
+  h.BindAuthenticatedAgent("ws1-agent", [&verdict] { return verdict; });
+  std::vector<CollectorMessage> replies;
+  ASSERT_TRUE(h.Handle(Hello("ws1-agent"), &replies).ok());
+  AgentMessage hb;
+  hb.mutable_heartbeat()->set_events(1);
+  EXPECT_TRUE(h.Handle(hb, &replies).ok());
+  verdict = absl::PermissionDeniedError("agent ws1-agent was revoked");
+  EXPECT_EQ(h.Handle(hb, &replies).code(), absl::StatusCode::kPermissionDenied);
+}
+
 }  // namespace
 }  // namespace cleansweep::collector

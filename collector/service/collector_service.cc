@@ -6,7 +6,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "collector/service/agent_stream_handler.h"
+#include "collector/service/batch_writer.h"
 #include "collector/service/grpc_status.h"
 #include "common/logging.h"
 
@@ -27,16 +29,18 @@ std::string AuthorizationOf(const grpc::CallbackServerContext& context) {
 class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, CollectorMessage> {
  public:
   AgentStreamReactor(grpc::CallbackServerContext* context, EventStore* store,
-                     const CollectorServiceOptions& options,
-                     const TokenAuthenticator& authenticator)
-      : handler_(store, &options.capture_config, context->peer()) {
-    absl::Status auth = authenticator.Check(AuthorizationOf(*context));
-    if (!auth.ok()) {
-      LOG_WARNING("refused stream from %s: %s", handler_.peer(), auth.message());
+                     const CollectorServiceOptions& options, AgentEnrollment* enrollment,
+                     BatchWriter* writer = nullptr)
+      : handler_(store, &options.capture_config, context->peer()), writer_(writer) {
+    absl::StatusOr<std::string> agent_id = enrollment->Authenticate(AuthorizationOf(*context));
+    if (!agent_id.ok()) {
+      LOG_WARNING("refused stream from %s: %s", handler_.peer(), agent_id.status().message());
       std::lock_guard<std::mutex> lock(mu_);
-      RequestFinishLocked(ToGrpcStatus(auth));
+      RequestFinishLocked(ToGrpcStatus(agent_id.status()));
       return;
     }
+    const std::string id = *agent_id;
+    handler_.BindAuthenticatedAgent(id, [enrollment, id] { return enrollment->CheckNotRevoked(id); });
     StartRead(&request_);
   }
 
@@ -45,6 +49,11 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
       // The agent half-closed or the call ended: flush queued acks, then finish.
       std::lock_guard<std::mutex> lock(mu_);
       RequestFinishLocked(grpc::Status::OK);
+      return;
+    }
+    if (writer_ != nullptr && request_.has_events() && !handler_.agent_id().empty() &&
+        request_.events().events_size() <= kMaxEventsPerBatch) {
+      StoreBatchInGroup();
       return;
     }
     // Only one read is ever outstanding, so the handler is used by one thread
@@ -61,6 +70,43 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
       return;
     }
     StartRead(&request_);  // the next message only after this one is stored
+  }
+
+  // Hands the batch to the group-commit writer. The ack and the next read
+  // follow its durable commit (done runs on the writer thread); until then
+  // nothing more is read from this agent, so gRPC's flow control holds it back.
+  void StoreBatchInGroup() {
+    std::vector<cleansweep::v1::Event> events;
+    events.reserve(static_cast<size_t>(request_.events().events_size()));
+    for (auto& e : *request_.mutable_events()->mutable_events()) events.push_back(std::move(e));
+    request_.Clear();
+    const uint64_t count = events.size();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      storing_ = true;
+    }
+    writer_->Submit(handler_.identity(), std::move(events),
+                    [this, count](absl::StatusOr<uint64_t> acked) {
+                      std::lock_guard<std::mutex> lock(mu_);
+                      storing_ = false;
+                      if (finish_requested_) {  // a write failed meanwhile
+                        MaybeFinishLocked();
+                        return;
+                      }
+                      if (!acked.ok()) {
+                        LOG_WARNING("closing stream of agent '%s' from %s: %s",
+                                    handler_.agent_id(), handler_.peer(),
+                                    acked.status().ToString());
+                        RequestFinishLocked(ToGrpcStatus(acked.status()));
+                        return;
+                      }
+                      events_stored_ += count;
+                      CollectorMessage ack;
+                      ack.mutable_ack()->set_sequence(*acked);
+                      outbox_.push_back(std::move(ack));
+                      StartNextWriteLocked();
+                      StartRead(&request_);
+                    });
   }
 
   void OnWriteDone(bool ok) override {
@@ -80,7 +126,7 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
   void OnDone() override {
     if (!handler_.agent_id().empty()) {
       LOG_INFO("agent %s from %s disconnected after %d events", handler_.agent_id(),
-               handler_.peer(), handler_.events_received());
+               handler_.peer(), handler_.events_received() + events_stored_);
     }
     delete this;
   }
@@ -102,29 +148,54 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
   }
 
   void MaybeFinishLocked() {
-    if (!finish_requested_ || finished_ || writing_ || !outbox_.empty()) return;
+    // Not while a batch is with the writer: its completion still uses this.
+    if (!finish_requested_ || finished_ || writing_ || !outbox_.empty() || storing_) return;
     finished_ = true;
     Finish(finish_status_);
   }
 
   AgentStreamHandler handler_;
+  BatchWriter* const writer_;  // group commit of event batches; null = store inline
   AgentMessage request_;
   std::mutex mu_;
   std::deque<CollectorMessage> outbox_;  // front() is in flight while writing_
   bool writing_ = false;
   bool finish_requested_ = false;
   bool finished_ = false;
+  bool storing_ = false;         // a batch is with writer_
+  uint64_t events_stored_ = 0;  // through writer_
   grpc::Status finish_status_;
 };
 
 }  // namespace
 
 CollectorService::CollectorService(EventStore* store, CollectorServiceOptions options)
-    : store_(store), options_(std::move(options)), authenticator_(options_.token) {}
+    : store_(store),
+      options_(std::move(options)),
+      enrollment_(store, options_.enroll_secrets) {}
 
 grpc::ServerBidiReactor<AgentMessage, CollectorMessage>* CollectorService::Connect(
     grpc::CallbackServerContext* context) {
-  return new AgentStreamReactor(context, store_, options_, authenticator_);
+  return new AgentStreamReactor(context, store_, options_, &enrollment_, &writer_);
+}
+
+grpc::ServerUnaryReactor* CollectorService::Enroll(grpc::CallbackServerContext* context,
+                                                   const cleansweep::v1::EnrollRequest* request,
+                                                   cleansweep::v1::EnrollResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const std::string peer = context->peer();
+  absl::StatusOr<cleansweep::v1::EnrollResponse> enrolled = enrollment_.Enroll(*request, peer);
+  if (!enrolled.ok()) {
+    LOG_WARNING("refused enrollment of agent id '%s' from %s: %s",
+                absl::CHexEscape(request->agent_id().substr(0, 128)), peer,
+                enrolled.status().message());
+    reactor->Finish(ToGrpcStatus(enrolled.status()));
+    return reactor;
+  }
+  LOG_INFO("enrolled agent %s from %s", enrolled->agent_id(), peer);
+  *response = *std::move(enrolled);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
 }
 
 }  // namespace cleansweep::collector

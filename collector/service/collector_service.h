@@ -1,31 +1,40 @@
 // CollectorService: the gRPC edge of the collector (callback API). A thin
-// adapter: it checks the bearer token in the call metadata, then hands every
-// message to an AgentStreamHandler and writes back what the handler returns.
+// adapter over domain objects: AgentEnrollment (Enroll, and the node key of
+// every stream) and AgentStreamHandler (every message of a stream).
 //
+// Enroll: a wrong secret → UNAUTHENTICATED, a taken id → ALREADY_EXISTS;
+// every refusal and every enrollment is logged with the peer address.
 // Per stream:
-//  - No or wrong "authorization: Bearer TOKEN" → UNAUTHENTICATED (logged with
-//    the peer address), nothing is read.
+//  - No, malformed or unknown node key → UNAUTHENTICATED; a revoked agent →
+//    PERMISSION_DENIED; a Hello naming another agent than the key's →
+//    PERMISSION_DENIED. Each refusal is logged with the peer address.
 //  - Flow control: the next message is read only after the previous one was
-//    handled (a batch stored), so a fast agent is slowed by gRPC's window
-//    instead of filling the collector's memory.
+//    handled (a batch durably stored, then acknowledged), so a fast agent is
+//    slowed by gRPC's window instead of filling the collector's memory.
+//  - Event batches go to a BatchWriter (batch_writer.h): one writer thread
+//    commits the batches of all waiting streams together (one fsync per
+//    group), then each stream sends its Ack and reads on. Other messages
+//    (Hello, heartbeats, lost ranges) are handled on the callback thread.
 //  - Writes are serialized: one outstanding write, the rest queued in order.
 //  - When the agent half-closes, queued replies are flushed, then the stream
 //    finishes with OK; a handler error finishes it with that status.
 // The service borrows the store; both must outlive the grpc::Server. The
-// store is called from gRPC's callback threads (a SQLite commit per batch).
+// store is called from the writer thread and from gRPC's callback threads.
 #ifndef CLEANSWEEP_COLLECTOR_SERVICE_COLLECTOR_SERVICE_H_
 #define CLEANSWEEP_COLLECTOR_SERVICE_COLLECTOR_SERVICE_H_
 
 #include <string>
+#include <vector>
 
 #include "cleansweep/v1/agent_service.grpc.pb.h"
-#include "collector/service/token_authenticator.h"
+#include "collector/service/agent_enrollment.h"
+#include "collector/service/batch_writer.h"
 #include "collector/store/event_store.h"
 
 namespace cleansweep::collector {
 
 struct CollectorServiceOptions {
-  std::string token;  // the static bearer token agents must present
+  std::vector<std::string> enroll_secrets;  // non-empty; see ParseEnrollSecrets
   cleansweep::v1::CaptureConfig capture_config;
 };
 
@@ -36,10 +45,17 @@ class CollectorService final : public cleansweep::v1::Collector::CallbackService
   grpc::ServerBidiReactor<cleansweep::v1::AgentMessage, cleansweep::v1::CollectorMessage>*
   Connect(grpc::CallbackServerContext* context) override;
 
+  grpc::ServerUnaryReactor* Enroll(grpc::CallbackServerContext* context,
+                                   const cleansweep::v1::EnrollRequest* request,
+                                   cleansweep::v1::EnrollResponse* response) override;
+
  private:
   EventStore* const store_;
   const CollectorServiceOptions options_;
-  const TokenAuthenticator authenticator_;
+  AgentEnrollment enrollment_;
+  // Event batches of every stream, stored with one commit per group. Declared
+  // last: destroyed (stopped) first, after the server has finished every call.
+  BatchWriter writer_{store_};
 };
 
 }  // namespace cleansweep::collector

@@ -19,7 +19,7 @@ namespace {
 using cleansweep::v1::AgentMessage;
 using cleansweep::v1::CollectorMessage;
 
-constexpr char kToken[] = "test-token-123";
+constexpr char kSecret[] = "test-enroll-secret-0123456789";
 
 class CollectorServiceTest : public ::testing::Test {
  protected:
@@ -31,7 +31,7 @@ class CollectorServiceTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     service_ = std::make_unique<CollectorService>(
-        store_.get(), CollectorServiceOptions{kToken, DefaultCaptureConfig()});
+        store_.get(), CollectorServiceOptions{{kSecret}, DefaultCaptureConfig()});
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -41,6 +41,18 @@ class CollectorServiceTest : public ::testing::Test {
     ASSERT_NE(port, 0);
     stub_ = cleansweep::v1::Collector::NewStub(grpc::CreateChannel(
         absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    auto enrolled = Enroll("agent-x", kSecret);
+    ASSERT_TRUE(enrolled.ok()) << enrolled.error_message();
+    key_ = enrolled_.node_key();
+  }
+
+  grpc::Status Enroll(const std::string& id, const std::string& secret) {
+    cleansweep::v1::EnrollRequest request;
+    request.set_agent_id(id);
+    request.set_enroll_secret(secret);
+    grpc::ClientContext ctx;
+    enrolled_.Clear();
+    return stub_->Enroll(&ctx, request, &enrolled_);
   }
   void TearDown() override {
     server_->Shutdown();
@@ -70,11 +82,25 @@ class CollectorServiceTest : public ::testing::Test {
   std::unique_ptr<CollectorService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<cleansweep::v1::Collector::Stub> stub_;
+  cleansweep::v1::EnrollResponse enrolled_;
+  std::string key_;  // agent-x's node key
 };
 
-TEST_F(CollectorServiceTest, RefusesMissingOrWrongTokenWithUnauthenticated) {
+TEST_F(CollectorServiceTest, EnrollRefusesAWrongSecretAndATakenId) {
+  EXPECT_EQ(Enroll("agent-y", "test-enroll-secret-012345678X").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Enroll("agent-x", kSecret).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  grpc::Status ok = Enroll("agent-y", kSecret);
+  ASSERT_TRUE(ok.ok()) << ok.error_message();
+  EXPECT_NE(enrolled_.node_key(), key_);
+  EXPECT_EQ(store_->ListAgentCredentials()->size(), 2u);
+}
+
+TEST_F(CollectorServiceTest, RefusesMissingOrWrongKeyWithUnauthenticated) {
+  std::string wrong = key_;
+  wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
   for (const std::string& auth : {std::string(), std::string("Bearer wrong"),
-                                  std::string("Basic ") + kToken}) {
+                                  std::string("Bearer ") + wrong, std::string("Basic ") + key_}) {
     grpc::ClientContext ctx;
     if (!auth.empty()) ctx.AddMetadata("authorization", auth);
     auto stream = stub_->Connect(&ctx);
@@ -89,9 +115,51 @@ TEST_F(CollectorServiceTest, RefusesMissingOrWrongTokenWithUnauthenticated) {
   EXPECT_TRUE(store_->ListAgents()->empty());
 }
 
+TEST_F(CollectorServiceTest, AKeyCannotSpeakForAnotherAgent) {
+  ASSERT_TRUE(Enroll("agent-y", kSecret).ok());
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", enrolled_.node_key()));
+  auto stream = stub_->Connect(&ctx);
+  stream->Write(Hello());  // claims agent-x with agent-y's key
+  stream->Write(Batch(1, 2));
+  CollectorMessage reply;
+  EXPECT_FALSE(stream->Read(&reply));
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(status.error_message().find("agent-y"), std::string::npos);
+  EXPECT_TRUE(store_->ListEvents({})->empty());
+  EXPECT_TRUE(store_->ListAgents()->empty());
+}
+
+TEST_F(CollectorServiceTest, RevokedAgentIsRefusedAndAnOpenStreamEndsAtItsNextHeartbeat) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", key_));
+  auto stream = stub_->Connect(&ctx);
+  ASSERT_TRUE(stream->Write(Hello()));
+  CollectorMessage reply;
+  ASSERT_TRUE(stream->Read(&reply));  // config
+  ASSERT_TRUE(stream->Read(&reply));  // ack
+  ASSERT_TRUE(store_->RevokeAgent("agent-x", absl::Now()).ok());
+  AgentMessage hb;
+  hb.mutable_heartbeat()->set_events(0);
+  stream->Write(hb);
+  stream->Write(Batch(1, 2));
+  while (stream->Read(&reply)) {
+  }
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(store_->ListEvents({})->empty());
+
+  grpc::ClientContext again;
+  again.AddMetadata("authorization", absl::StrCat("Bearer ", key_));
+  auto refused = stub_->Connect(&again);
+  refused->Write(Hello());
+  EXPECT_FALSE(refused->Read(&reply));
+  EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_F(CollectorServiceTest, HelloThenBatchesAreStoredAndAcked) {
   grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", key_));
   auto stream = stub_->Connect(&ctx);
   ASSERT_TRUE(stream->Write(Hello()));
   CollectorMessage reply;
@@ -125,7 +193,7 @@ TEST_F(CollectorServiceTest, HelloThenBatchesAreStoredAndAcked) {
 
 TEST_F(CollectorServiceTest, PipelinedBatchesGetOrderedAcksAndAllAreFlushedBeforeClose) {
   grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", key_));
   auto stream = stub_->Connect(&ctx);
   ASSERT_TRUE(stream->Write(Hello()));
   constexpr int kBatches = 50;
@@ -144,7 +212,7 @@ TEST_F(CollectorServiceTest, PipelinedBatchesGetOrderedAcksAndAllAreFlushedBefor
 
 TEST_F(CollectorServiceTest, FirstMessageNotHelloEndsStreamWithFailedPrecondition) {
   grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", key_));
   auto stream = stub_->Connect(&ctx);
   stream->Write(Batch(1, 1));
   CollectorMessage reply;
@@ -155,7 +223,7 @@ TEST_F(CollectorServiceTest, FirstMessageNotHelloEndsStreamWithFailedPreconditio
 
 TEST_F(CollectorServiceTest, InvalidBatchEndsStreamWithInvalidArgumentAfterEarlierAcks) {
   grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", key_));
   auto stream = stub_->Connect(&ctx);
   ASSERT_TRUE(stream->Write(Hello()));
   ASSERT_TRUE(stream->Write(Batch(1, 2)));

@@ -62,6 +62,57 @@ struct HeartbeatSummary {
   uint64_t events = 0;
 };
 
+// An enrolled agent's credential. The node key itself is never stored.
+struct AgentCredential {
+  std::string agent_id;
+  std::string key_sha256;  // lower-case hex of SHA-256(node key)
+  absl::Time enrolled_at;
+  std::string enrolled_peer;
+  std::optional<absl::Time> revoked_at;  // set once by RevokeAgent, never cleared
+};
+
+// The facts an agent last reported about its host (RecordHostFacts) in the
+// normal form of host_facts.h; facts.time is always set (the collector's
+// receive time when the agent sent none).
+struct StoredHostFacts {
+  std::string agent_id;
+  absl::Time received_time;  // collector's clock
+  cleansweep::v1::HostFacts facts;
+};
+
+// One period during which an agent's host held an address: opened by the
+// first report that contained (interface, mac, address), kept open while the
+// reports contain it, closed by the first report that does not. Collector
+// clock for first_seen / last_seen / valid_to; the agent's clock
+// (HostFacts.time) for the *_observed times.
+struct AddressRecord {
+  std::string agent_id;
+  std::string hostname;  // the agent's current hostname
+  std::string interface;
+  std::string mac;      // lower-case; "" when the interface has none
+  std::string address;  // canonical text form ("10.0.0.7", "2001:db8::7")
+  absl::Time first_seen;
+  absl::Time last_seen;
+  std::optional<absl::Time> valid_to;  // unset while the host still holds it
+  absl::Time first_observed;
+  absl::Time last_observed;
+  std::optional<absl::Time> closed_observed;
+};
+
+struct AddressHistoryFilter {
+  std::string ip;    // "" = any; any IPv4/IPv6 text form (compared canonically)
+  std::string host;  // "" = any; an agent id, or a hostname (ASCII case ignored)
+  // Only periods that held at `at` (collector clock):
+  // first_seen <= at < valid_to (or still open).
+  std::optional<absl::Time> at;
+};
+
+// One agent's batch in a group commit (EventStore::AppendEventGroups).
+struct EventAppend {
+  const AgentIdentity* agent;  // borrowed for the call
+  absl::Span<const cleansweep::v1::Event> events;
+};
+
 struct AgentSummary {
   AgentIdentity identity;
   absl::Time first_seen;
@@ -70,6 +121,9 @@ struct AgentSummary {
   uint64_t acked_sequence = 0;  // highest contiguous stored sequence
   uint64_t lost_events = 0;     // sequences the agent reported lost (gaps)
   std::optional<HeartbeatSummary> last_heartbeat;
+  // Filled by callers that join the credentials (the `agents` command);
+  // ListAgents leaves it empty.
+  std::optional<AgentCredential> credential;
 };
 
 // A host the operators expect to report (the imported inventory).
@@ -109,6 +163,21 @@ class EventStore {
   virtual absl::StatusOr<uint64_t> AppendEvents(const AgentIdentity& agent,
                                                 absl::Span<const cleansweep::v1::Event> events,
                                                 absl::Time now) = 0;
+
+  // Group commit: stores several batches (of any agents) and makes them
+  // durable with one commit. Each batch is applied as AppendEvents would
+  // apply it (all or nothing for that batch); the results are in the order of
+  // `batches`: the agent's highest contiguous sequence after its batch, or
+  // that batch's error (the other batches are not affected). When the commit
+  // itself fails, every result is that error and nothing is stored. This
+  // default makes one AppendEvents call (one commit) per batch.
+  virtual std::vector<absl::StatusOr<uint64_t>> AppendEventGroups(
+      absl::Span<const EventAppend> batches, absl::Time now) {
+    std::vector<absl::StatusOr<uint64_t>> results;
+    results.reserve(batches.size());
+    for (const EventAppend& b : batches) results.push_back(AppendEvents(*b.agent, b.events, now));
+    return results;
+  }
 
   // The agent can no longer send any sequence below `oldest_sequence`: the
   // sequences in (acknowledged, oldest_sequence) that are not stored are
@@ -164,6 +233,44 @@ class EventStore {
   // Lost-event gaps of `agent_id` recorded (collector clock) in [from, to].
   virtual absl::StatusOr<LostEventGaps> CountLostEventGaps(absl::string_view agent_id,
                                                            absl::Time from, absl::Time to) = 0;
+
+  // Enrollment. Records a new agent credential. AlreadyExists when the agent
+  // id was ever enrolled (revoked or not: a revoked id stays locked out) or
+  // the key hash is taken.
+  virtual absl::Status AddAgentCredential(const AgentCredential& credential) = 0;
+
+  // The credential whose key hash is `key_sha256`; NotFound when none.
+  virtual absl::StatusOr<AgentCredential> FindCredentialByKeyHash(
+      absl::string_view key_sha256) = 0;
+
+  // The credential of `agent_id`; NotFound when it never enrolled.
+  virtual absl::StatusOr<AgentCredential> GetAgentCredential(absl::string_view agent_id) = 0;
+
+  // Marks the agent's credential revoked at `now` (idempotent: an earlier
+  // revocation time is kept). NotFound when the agent never enrolled.
+  virtual absl::Status RevokeAgent(absl::string_view agent_id, absl::Time now) = 0;
+
+  // Every credential, ordered by agent id.
+  virtual absl::StatusOr<std::vector<AgentCredential>> ListAgentCredentials() = 0;
+
+  // Host facts (agent_service.proto HostFacts), checked and normalized as
+  // host_facts.h says (InvalidArgument naming the field; nothing changes).
+  // In one transaction: the agent's current facts are replaced, and the
+  // address history is brought up to date at `now`: each (interface, mac,
+  // address) of the report extends its open period (last_seen = now) or opens
+  // one (first_seen = now); each open period the report lacks is closed
+  // (valid_to = now). InvalidArgument for an empty agent id.
+  virtual absl::Status RecordHostFacts(absl::string_view agent_id,
+                                       const cleansweep::v1::HostFacts& facts,
+                                       absl::Time now) = 0;
+
+  // The current facts of every agent that reported any, ordered by agent id.
+  virtual absl::StatusOr<std::vector<StoredHostFacts>> ListHostFacts() = 0;
+
+  // Address periods matching `filter`, ordered by (first_seen, agent id,
+  // interface, address). InvalidArgument when filter.ip is not an address.
+  virtual absl::StatusOr<std::vector<AddressRecord>> ListAddressHistory(
+      const AddressHistoryFilter& filter) = 0;
 
   // Flushes and releases the engine; every later call fails with
   // FailedPrecondition. Idempotent; the destructor calls it too.

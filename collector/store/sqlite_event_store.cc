@@ -8,10 +8,13 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <set>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "collector/store/host_facts.h"
 #include "common/status_macros.h"
 
 namespace cleansweep::collector {
@@ -81,6 +84,71 @@ const std::vector<std::vector<const char*>>& Migrations() {
       {
           "ALTER TABLE gaps ADD COLUMN reason TEXT NOT NULL DEFAULT ''",
       },
+      // Version 4: enrolled agents' credentials. Only the SHA-256 of a node
+      // key is kept; revoked_us is set once and never cleared.
+      {
+          R"sql(CREATE TABLE agent_credentials (
+                  agent_id      TEXT PRIMARY KEY,
+                  key_sha256    TEXT NOT NULL UNIQUE,
+                  enrolled_us   INTEGER NOT NULL,
+                  enrolled_peer TEXT NOT NULL,
+                  revoked_us    INTEGER) WITHOUT ROWID)sql",
+      },
+      // Version 5: host facts and which address belonged to which host when.
+      // An open address period has valid_to_us NULL; at most one per
+      // (agent, interface, mac, address). Collector clock in *_seen_us and
+      // valid_to_us, the agent's (HostFacts.time) in *_observed_us.
+      {
+          R"sql(CREATE TABLE host_facts (
+                  agent_id    TEXT PRIMARY KEY,
+                  hostname    TEXT NOT NULL,
+                  os          TEXT NOT NULL,
+                  kernel      TEXT NOT NULL,
+                  observed_us INTEGER NOT NULL,
+                  received_us INTEGER NOT NULL,
+                  payload     BLOB NOT NULL) WITHOUT ROWID)sql",
+          R"sql(CREATE TABLE address_history (
+                  agent_id           TEXT NOT NULL,
+                  interface          TEXT NOT NULL,
+                  mac                TEXT NOT NULL,
+                  address            TEXT NOT NULL,
+                  first_seen_us      INTEGER NOT NULL,
+                  last_seen_us       INTEGER NOT NULL,
+                  valid_to_us        INTEGER,
+                  first_observed_us  INTEGER NOT NULL,
+                  last_observed_us   INTEGER NOT NULL,
+                  closed_observed_us INTEGER))sql",
+          "CREATE INDEX address_history_by_address ON address_history (address, first_seen_us)",
+          "CREATE INDEX address_history_by_agent ON address_history (agent_id, first_seen_us)",
+          R"sql(CREATE UNIQUE INDEX address_history_open
+                  ON address_history (agent_id, interface, mac, address)
+                  WHERE valid_to_us IS NULL)sql",
+      },
+      // Version 6: events in arrival order. Rows go to the end of a rowid
+      // table (an append, whatever the interleaving of agents), and
+      // (agent_id, sequence) becomes a small unique index beside it: the
+      // wide row (payload) is no longer inserted in the middle of a key-ordered
+      // tree at one place per agent, which split pages on every batch.
+      {
+          R"sql(CREATE TABLE events_by_arrival (
+                  agent_id    TEXT NOT NULL,
+                  sequence    INTEGER NOT NULL,
+                  kind        TEXT NOT NULL,
+                  time_us     INTEGER NOT NULL,
+                  received_us INTEGER NOT NULL,
+                  src_ip      TEXT NOT NULL,
+                  dst_ip      TEXT NOT NULL,
+                  dst_port    INTEGER NOT NULL,
+                  payload     BLOB NOT NULL))sql",
+          R"sql(INSERT INTO events_by_arrival (agent_id, sequence, kind, time_us, received_us,
+                                            src_ip, dst_ip, dst_port, payload)
+                SELECT agent_id, sequence, kind, time_us, received_us, src_ip, dst_ip, dst_port,
+                       payload FROM events ORDER BY received_us, agent_id, sequence)sql",
+          "DROP TABLE events",
+          "ALTER TABLE events_by_arrival RENAME TO events",
+          "CREATE UNIQUE INDEX events_by_agent_sequence ON events (agent_id, sequence)",
+          "CREATE INDEX events_by_time ON events (time_us)",
+      },
   };
   return *steps;
 }
@@ -108,6 +176,12 @@ int64_t MicrosOrLimit(absl::Time t) {
 int64_t FloorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
   return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+void SetTimestampMicros(int64_t us, google::protobuf::Timestamp* ts) {
+  const int64_t seconds = FloorDiv(us, 1000000);
+  ts->set_seconds(seconds);
+  ts->set_nanos(static_cast<int32_t>((us - seconds * 1000000) * 1000));
 }
 
 struct EventColumns {
@@ -252,6 +326,42 @@ class SqliteEventStore final : public EventStore {
                                         absl::Time now) override {
     std::lock_guard<std::mutex> lock(mu_);
     RETURN_IF_ERROR(CheckOpen());
+    Transaction tx(db_);
+    RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(uint64_t acked, AppendEventsLocked(agent, events, now));
+    RETURN_IF_ERROR(tx.Commit());
+    return acked;
+  }
+
+  // One transaction (one fsync) for the whole group; each batch inside a
+  // savepoint, so a refused batch leaves the others intact.
+  std::vector<absl::StatusOr<uint64_t>> AppendEventGroups(absl::Span<const EventAppend> batches,
+                                                          absl::Time now) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<absl::StatusOr<uint64_t>> results;
+    auto fail_all = [&](const absl::Status& s) {
+      results.assign(batches.size(), s);
+      return results;
+    };
+    if (absl::Status s = CheckOpen(); !s.ok()) return fail_all(s);
+    Transaction tx(db_);
+    if (absl::Status s = tx.Begin(); !s.ok()) return fail_all(s);
+    results.reserve(batches.size());
+    for (const EventAppend& b : batches) {
+      if (absl::Status s = Exec(db_, "SAVEPOINT batch"); !s.ok()) return fail_all(s);
+      absl::StatusOr<uint64_t> acked = AppendEventsLocked(*b.agent, b.events, now);
+      absl::Status end = Exec(db_, acked.ok() ? "RELEASE batch"
+                                              : "ROLLBACK TO batch; RELEASE batch");
+      if (!end.ok()) return fail_all(end);
+      results.push_back(std::move(acked));
+    }
+    if (absl::Status s = tx.Commit(); !s.ok()) return fail_all(s);
+    return results;
+  }
+
+  // AppendEvents inside the caller's transaction. mu_ held.
+  absl::StatusOr<uint64_t> AppendEventsLocked(const AgentIdentity& agent,
+                                              absl::Span<const Event> events, absl::Time now) {
     RETURN_IF_ERROR(ValidateAgentId(agent.agent_id));
     for (const Event& e : events) {
       if (e.sequence() == 0 ||
@@ -260,8 +370,6 @@ class SqliteEventStore final : public EventStore {
             absl::StrCat("event sequence ", e.sequence(), " out of range (must be 1..2^63-1)"));
       }
     }
-    Transaction tx(db_);
-    RETURN_IF_ERROR(tx.Begin());
     RETURN_IF_ERROR(UpsertAgentLocked(agent, now));
 
     Statement insert(db_,
@@ -291,9 +399,7 @@ class SqliteEventStore final : public EventStore {
     }
 
     ASSIGN_OR_RETURN(uint64_t acked, AckedLocked(agent.agent_id));
-    ASSIGN_OR_RETURN(acked, AdvanceLocked(agent.agent_id, acked));
-    RETURN_IF_ERROR(tx.Commit());
-    return acked;
+    return AdvanceLocked(agent.agent_id, acked);
   }
 
   absl::StatusOr<uint64_t> RecordLostBefore(const AgentIdentity& agent, uint64_t oldest_sequence,
@@ -540,6 +646,65 @@ class SqliteEventStore final : public EventStore {
     return tx.Commit();
   }
 
+  absl::Status AddAgentCredential(const AgentCredential& c) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    if (c.agent_id.empty() || c.key_sha256.empty()) {
+      return absl::InvalidArgumentError("credential without agent id or key hash");
+    }
+    Statement insert(db_,
+                     "INSERT INTO agent_credentials (agent_id, key_sha256, enrolled_us, "
+                     "enrolled_peer, revoked_us) VALUES (?,?,?,?,NULL) ON CONFLICT DO NOTHING");
+    RETURN_IF_ERROR(insert.status());
+    insert.Bind(1, c.agent_id);
+    insert.Bind(2, c.key_sha256);
+    insert.Bind(3, absl::ToUnixMicros(c.enrolled_at));
+    insert.Bind(4, c.enrolled_peer);
+    RETURN_IF_ERROR(insert.Run());
+    if (sqlite3_changes(db_) == 0) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("agent id ", c.agent_id, " is already enrolled"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<AgentCredential> FindCredentialByKeyHash(absl::string_view key_sha256) override {
+    return QueryCredential("key_sha256", key_sha256);
+  }
+
+  absl::StatusOr<AgentCredential> GetAgentCredential(absl::string_view agent_id) override {
+    return QueryCredential("agent_id", agent_id);
+  }
+
+  absl::Status RevokeAgent(absl::string_view agent_id, absl::Time now) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    Statement update(db_,
+                     "UPDATE agent_credentials SET revoked_us = COALESCE(revoked_us, ?) "
+                     "WHERE agent_id = ?");
+    RETURN_IF_ERROR(update.status());
+    update.Bind(1, absl::ToUnixMicros(now));
+    update.Bind(2, agent_id);
+    RETURN_IF_ERROR(update.Run());
+    if (sqlite3_changes(db_) == 0) {
+      return absl::NotFoundError(absl::StrCat("agent ", agent_id, " never enrolled"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<AgentCredential>> ListAgentCredentials() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    Statement q(db_,
+                "SELECT agent_id, key_sha256, enrolled_us, enrolled_peer, revoked_us "
+                "FROM agent_credentials ORDER BY agent_id");
+    RETURN_IF_ERROR(q.status());
+    std::vector<AgentCredential> out;
+    while (q.Step()) out.push_back(CredentialFromRow(q));
+    RETURN_IF_ERROR(q.status());
+    return out;
+  }
+
   absl::StatusOr<std::vector<InventoryHost>> ListInventory() override {
     std::lock_guard<std::mutex> lock(mu_);
     RETURN_IF_ERROR(CheckOpen());
@@ -606,6 +771,175 @@ class SqliteEventStore final : public EventStore {
     return gaps;
   }
 
+  absl::Status RecordHostFacts(absl::string_view agent_id, const cleansweep::v1::HostFacts& facts,
+                               absl::Time now) override {
+    ASSIGN_OR_RETURN(cleansweep::v1::HostFacts normal, NormalizeHostFacts(facts));
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    RETURN_IF_ERROR(ValidateAgentId(agent_id));
+    const int64_t now_us = absl::ToUnixMicros(now);
+    if (!normal.has_time()) SetTimestampMicros(now_us, normal.mutable_time());
+    const int64_t observed_us = TimestampMicros(normal.time());
+    std::string payload;
+    if (!normal.SerializeToString(&payload)) {
+      return absl::InvalidArgumentError("host facts cannot be serialized");
+    }
+    Transaction tx(db_);
+    RETURN_IF_ERROR(tx.Begin());
+    {
+      Statement facts_row(db_,
+                          "INSERT INTO host_facts (agent_id, hostname, os, kernel, observed_us, "
+                          "received_us, payload) VALUES (?,?,?,?,?,?,?) ON CONFLICT (agent_id) "
+                          "DO UPDATE SET hostname = excluded.hostname, os = excluded.os, "
+                          "kernel = excluded.kernel, observed_us = excluded.observed_us, "
+                          "received_us = excluded.received_us, payload = excluded.payload");
+      RETURN_IF_ERROR(facts_row.status());
+      facts_row.Bind(1, agent_id);
+      facts_row.Bind(2, normal.hostname());
+      facts_row.Bind(3, normal.os());
+      facts_row.Bind(4, normal.kernel());
+      facts_row.Bind(5, observed_us);
+      facts_row.Bind(6, now_us);
+      facts_row.BindBlob(7, payload);
+      RETURN_IF_ERROR(facts_row.Run());
+    }
+    using Key = std::tuple<std::string, std::string, std::string>;  // interface, mac, address
+    std::set<Key> reported;
+    for (const auto& iface : normal.interfaces()) {
+      for (const std::string& a : iface.addresses()) {
+        reported.insert({iface.name(), iface.mac(), a});
+      }
+    }
+    std::vector<std::pair<int64_t, Key>> open;
+    {
+      Statement q(db_,
+                  "SELECT rowid, interface, mac, address FROM address_history "
+                  "WHERE agent_id = ? AND valid_to_us IS NULL");
+      RETURN_IF_ERROR(q.status());
+      q.Bind(1, agent_id);
+      while (q.Step()) open.push_back({q.Int(0), {q.Text(1), q.Text(2), q.Text(3)}});
+      RETURN_IF_ERROR(q.status());
+    }
+    // A collector clock that stepped back must not end a period before it began.
+    Statement keep(db_,
+                   "UPDATE address_history SET last_seen_us = MAX(last_seen_us, ?), "
+                   "last_observed_us = ? WHERE rowid = ?");
+    RETURN_IF_ERROR(keep.status());
+    Statement end(db_,
+                  "UPDATE address_history SET valid_to_us = MAX(last_seen_us, ?), "
+                  "closed_observed_us = ? WHERE rowid = ?");
+    RETURN_IF_ERROR(end.status());
+    for (const auto& [rowid, key] : open) {
+      Statement& update = reported.erase(key) > 0 ? keep : end;
+      update.Reset();
+      update.Bind(1, now_us);
+      update.Bind(2, observed_us);
+      update.Bind(3, rowid);
+      RETURN_IF_ERROR(update.Run());
+    }
+    Statement insert(db_,
+                     "INSERT INTO address_history (agent_id, interface, mac, address, "
+                     "first_seen_us, last_seen_us, valid_to_us, first_observed_us, "
+                     "last_observed_us, closed_observed_us) VALUES (?,?,?,?,?,?,NULL,?,?,NULL)");
+    RETURN_IF_ERROR(insert.status());
+    for (const auto& [iface, mac, address] : reported) {
+      insert.Reset();
+      insert.Bind(1, agent_id);
+      insert.Bind(2, iface);
+      insert.Bind(3, mac);
+      insert.Bind(4, address);
+      insert.Bind(5, now_us);
+      insert.Bind(6, now_us);
+      insert.Bind(7, observed_us);
+      insert.Bind(8, observed_us);
+      RETURN_IF_ERROR(insert.Run());
+    }
+    return tx.Commit();
+  }
+
+  absl::StatusOr<std::vector<StoredHostFacts>> ListHostFacts() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    Statement q(db_, "SELECT agent_id, received_us, payload FROM host_facts ORDER BY agent_id");
+    RETURN_IF_ERROR(q.status());
+    std::vector<StoredHostFacts> out;
+    while (q.Step()) {
+      StoredHostFacts f;
+      f.agent_id = q.Text(0);
+      f.received_time = absl::FromUnixMicros(q.Int(1));
+      if (!f.facts.ParseFromString(q.Blob(2))) {
+        return absl::DataLossError(absl::StrCat("stored host facts of agent ", f.agent_id,
+                                                " do not parse; database ", path_,
+                                                " is damaged"));
+      }
+      out.push_back(std::move(f));
+    }
+    RETURN_IF_ERROR(q.status());
+    return out;
+  }
+
+  absl::StatusOr<std::vector<AddressRecord>> ListAddressHistory(
+      const AddressHistoryFilter& filter) override {
+    std::string ip;
+    if (!filter.ip.empty()) {
+      absl::StatusOr<std::string> canonical = CanonicalIpAddress(filter.ip);
+      if (!canonical.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("address filter: ", canonical.status().message()));
+      }
+      ip = *canonical;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    // The hostname the host itself reports wins over the Hello's.
+    std::string sql = R"sql(
+        SELECT h.agent_id, COALESCE(NULLIF(f.hostname, ''), a.hostname, ''), h.interface,
+               h.mac, h.address, h.first_seen_us, h.last_seen_us, h.valid_to_us,
+               h.first_observed_us, h.last_observed_us, h.closed_observed_us
+        FROM address_history h
+        LEFT JOIN agents a ON a.agent_id = h.agent_id
+        LEFT JOIN host_facts f ON f.agent_id = h.agent_id
+        WHERE 1)sql";
+    if (!ip.empty()) sql += " AND h.address = ?";
+    if (!filter.host.empty()) {
+      sql += " AND (h.agent_id = ? OR a.hostname = ? COLLATE NOCASE OR "
+             "f.hostname = ? COLLATE NOCASE)";
+    }
+    if (filter.at) {
+      sql += " AND h.first_seen_us <= ? AND (h.valid_to_us IS NULL OR h.valid_to_us > ?)";
+    }
+    sql += " ORDER BY h.first_seen_us, h.agent_id, h.interface, h.address, h.rowid";
+    Statement q(db_, sql);
+    RETURN_IF_ERROR(q.status());
+    int i = 1;
+    if (!ip.empty()) q.Bind(i++, ip);
+    if (!filter.host.empty()) {
+      for (int k = 0; k < 3; ++k) q.Bind(i++, filter.host);
+    }
+    if (filter.at) {
+      q.Bind(i++, MicrosOrLimit(*filter.at));
+      q.Bind(i++, MicrosOrLimit(*filter.at));
+    }
+    std::vector<AddressRecord> out;
+    while (q.Step()) {
+      AddressRecord r;
+      r.agent_id = q.Text(0);
+      r.hostname = q.Text(1);
+      r.interface = q.Text(2);
+      r.mac = q.Text(3);
+      r.address = q.Text(4);
+      r.first_seen = absl::FromUnixMicros(q.Int(5));
+      r.last_seen = absl::FromUnixMicros(q.Int(6));
+      if (!q.IsNull(7)) r.valid_to = absl::FromUnixMicros(q.Int(7));
+      r.first_observed = absl::FromUnixMicros(q.Int(8));
+      r.last_observed = absl::FromUnixMicros(q.Int(9));
+      if (!q.IsNull(10)) r.closed_observed = absl::FromUnixMicros(q.Int(10));
+      out.push_back(std::move(r));
+    }
+    RETURN_IF_ERROR(q.status());
+    return out;
+  }
+
   absl::Status Close() override {
     std::lock_guard<std::mutex> lock(mu_);
     if (db_ == nullptr) return absl::OkStatus();
@@ -619,6 +953,33 @@ class SqliteEventStore final : public EventStore {
   }
 
  private:
+  static AgentCredential CredentialFromRow(Statement& q) {
+    AgentCredential c;
+    c.agent_id = q.Text(0);
+    c.key_sha256 = q.Text(1);
+    c.enrolled_at = absl::FromUnixMicros(q.Int(2));
+    c.enrolled_peer = q.Text(3);
+    if (!q.IsNull(4)) c.revoked_at = absl::FromUnixMicros(q.Int(4));
+    return c;
+  }
+
+  // `column` is a fixed column name chosen by the caller, never input.
+  absl::StatusOr<AgentCredential> QueryCredential(absl::string_view column,
+                                                  absl::string_view value) {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    Statement q(db_, absl::StrCat("SELECT agent_id, key_sha256, enrolled_us, enrolled_peer, "
+                                  "revoked_us FROM agent_credentials WHERE ",
+                                  column, " = ?"));
+    RETURN_IF_ERROR(q.status());
+    q.Bind(1, value);
+    if (!q.Step()) {
+      RETURN_IF_ERROR(q.status());
+      return absl::NotFoundError("no such credential");
+    }
+    return CredentialFromRow(q);
+  }
+
   absl::Status CheckOpen() const {
     if (db_ == nullptr) return absl::FailedPreconditionError("event store is closed");
     return absl::OkStatus();
@@ -716,9 +1077,9 @@ absl::StatusOr<int> ReadUserVersion(sqlite3* db) {
   return version;
 }
 
-absl::Status Migrate(sqlite3* db, int from) {
+absl::Status Migrate(sqlite3* db, int from, int to) {
   const auto& steps = Migrations();
-  for (int v = from; v < static_cast<int>(steps.size()); ++v) {
+  for (int v = from; v < to && v < static_cast<int>(steps.size()); ++v) {
     Transaction tx(db);
     RETURN_IF_ERROR(tx.Begin());
     for (const char* sql : steps[v]) RETURN_IF_ERROR(Exec(db, sql));
@@ -788,7 +1149,9 @@ absl::StatusOr<EventStorePtr> OpenSqliteEventStore(const std::string& path,
     }
     RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous = FULL"));
     RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys = ON"));
-    absl::Status migrated = Migrate(db, *version);
+    const int target =
+        options.stop_at_version_for_test > 0 ? options.stop_at_version_for_test : known;
+    absl::Status migrated = Migrate(db, *version, target);
     if (!migrated.ok()) {
       return absl::InternalError(absl::StrCat("migrating database ", path, " from version ",
                                               *version, ": ", migrated.message()));

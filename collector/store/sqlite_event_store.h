@@ -32,6 +32,10 @@ struct SqliteOptions {
   // FailedPrecondition ("run serve to migrate").
   bool read_only = false;
   int busy_timeout_ms = 5000;
+  // Migration tests only: migrate no further than this schema version (0 =
+  // the newest), leaving the file as an older collector would. A store opened
+  // so must only be used for what that version had.
+  int stop_at_version_for_test = 0;
 };
 
 // The schema version this build writes and reads.

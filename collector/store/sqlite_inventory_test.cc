@@ -64,11 +64,13 @@ TEST_F(SqliteInventoryTest, SchemaHasTheInventory) {
 
 TEST_F(SqliteInventoryTest, VersionOneFileIsMigratedKeepingItsData) {
   {
-    auto store = OpenOrDie();
-    ASSERT_TRUE(store->UpsertAgent(agent_, now_).ok());
+    // The file a version-1 collector leaves behind.
+    SqliteOptions version_one;
+    version_one.stop_at_version_for_test = 1;
+    auto store = OpenSqliteEventStore(path_, version_one);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->UpsertAgent(agent_, now_).ok());
   }
-  // Turn the file back into what a version-1 collector left behind.
-  RawExec("DROP TABLE inventory; ALTER TABLE gaps DROP COLUMN reason; PRAGMA user_version = 1;");
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
   auto agents = store->ListAgents();

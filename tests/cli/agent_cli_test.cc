@@ -72,7 +72,7 @@ TEST(AgentCli, HelpDescribesTheFlags) {
   auto r = RunProcess({AgentBinary(), "--help"});
   EXPECT_EQ(r.exit_code, 0);
   for (const char* flag : {"--read", "--interface", "--json", "--stats", "--collector", "--ca",
-                           "--token-file", "--insecure", "--print-filter"}) {
+                           "--enroll-secret-file", "--state-dir", "--insecure", "--print-filter"}) {
     EXPECT_TRUE(absl::StrContains(r.stdout_text, flag)) << flag;
   }
 }

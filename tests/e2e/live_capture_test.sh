@@ -67,14 +67,14 @@ PIDS+=($!); wait_for "$TMP/dns.out" ready $!
 # PKI, collector and agent, all on the workstation.
 "$ROOT/deploy/pki.sh" "$TMP/pki" >/dev/null
 ip netns exec "$WS" "$BUILD/bin/cleansweep-collector" serve --db "$TMP/c.db" --listen 127.0.0.1:0 \
-  --tls-cert "$TMP/pki/server.pem" --tls-key "$TMP/pki/server.key" --token-file "$TMP/pki/token" \
+  --tls-cert "$TMP/pki/server.pem" --tls-key "$TMP/pki/server.key" --enroll-secret-file "$TMP/pki/enroll-secret" \
   --smtp-ports 25,465,587,2525,2600 >"$TMP/collector.out" 2>"$TMP/collector.log" &
 COLLECTOR=$!; PIDS+=($COLLECTOR)
 wait_for "$TMP/collector.out" '^listening on' $COLLECTOR
 PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$TMP/collector.out")
 
 ip netns exec "$WS" "$BUILD/bin/cleansweep-agent" --interface "${TAG}a" --collector 127.0.0.1:$PORT \
-  --ca "$TMP/pki/ca.pem" --token-file "$TMP/pki/token" --agent-id ws1 --state-dir "$TMP/agent" \
+  --ca "$TMP/pki/ca.pem" --enroll-secret-file "$TMP/pki/enroll-secret" --agent-id ws1 --state-dir "$TMP/agent" \
   --heartbeat-interval 1 --stats >"$TMP/agent.out" 2>"$TMP/agent.log" &
 AGENT=$!; PIDS+=($AGENT)
 wait_for "$TMP/agent.log" 'capturing on' $AGENT

@@ -31,7 +31,7 @@ class CollectorAgentTlsTest : public ::testing::Test {
     MakePki(dir_.path());
     collector_ = CollectorProcess::Start(
         {"--db", db(), "--listen", "127.0.0.1:0", "--tls-cert", pki("server.pem"), "--tls-key",
-         pki("server.key"), "--token-file", pki("token")},
+         pki("server.key"), "--enroll-secret-file", pki("enroll-secret")},
         pki("collector.log"));
     ASSERT_NE(collector_, nullptr);
   }
@@ -40,9 +40,10 @@ class CollectorAgentTlsTest : public ::testing::Test {
   std::string db() const { return dir_.path() + "/c.db"; }
   std::string pcap() const { return TestDataPath("pcap/zeek/smtp.pcap"); }
 
-  ProcessResult RunAgent(const std::string& ca, const std::string& token_file) {
+  ProcessResult RunAgent(const std::string& ca, const std::string& secret_file) {
     return RunProcess({AgentBinary(), "--read", pcap(), "--collector", collector_->address(),
-                       "--ca", ca, "--token-file", token_file, "--agent-id", "test-agent"});
+                       "--ca", ca, "--enroll-secret-file", secret_file, "--agent-id",
+                       "test-agent", "--state-dir", pki("agent-state")});
   }
 
   std::vector<collector::StoredEvent> Stored() {
@@ -67,7 +68,7 @@ TEST_F(CollectorAgentTlsTest, EveryEmittedEventIsStoredIdenticallyWithSequencesO
   std::sort(emitted.begin(), emitted.end(),
             [](const Event& a, const Event& b) { return a.sequence() < b.sequence(); });
 
-  ProcessResult agent = RunAgent(pki("ca.pem"), pki("token"));
+  ProcessResult agent = RunAgent(pki("ca.pem"), pki("enroll-secret"));
   ASSERT_EQ(agent.exit_code, 0) << agent.stderr_text << "\ncollector:\n"
                                 << collector_->stderr_text();
   EXPECT_EQ(collector_->Terminate(), 0) << collector_->stderr_text();
@@ -88,23 +89,23 @@ TEST_F(CollectorAgentTlsTest, EveryEmittedEventIsStoredIdenticallyWithSequencesO
   }
 }
 
-TEST_F(CollectorAgentTlsTest, WrongTokenMakesAgentFailClearlyAndStoresNothing) {
-  std::string bad_token = pki("bad-token");
+TEST_F(CollectorAgentTlsTest, WrongEnrollmentSecretMakesAgentFailClearlyAndStoresNothing) {
+  std::string bad_secret = pki("bad-secret");
   {
-    std::ofstream(bad_token) << "this-is-not-the-token\n";
+    std::ofstream(bad_secret) << "this-is-not-the-enrollment-secret\n";
   }
-  ProcessResult agent = RunAgent(pki("ca.pem"), bad_token);
+  ProcessResult agent = RunAgent(pki("ca.pem"), bad_secret);
   EXPECT_NE(agent.exit_code, 0);
-  EXPECT_THAT(agent.stderr_text, HasSubstr("token"));
+  EXPECT_THAT(agent.stderr_text, HasSubstr("enrollment secret"));
   EXPECT_EQ(collector_->Terminate(), 0);
-  EXPECT_THAT(collector_->stderr_text(), HasSubstr("refused stream"));
+  EXPECT_THAT(collector_->stderr_text(), HasSubstr("refused enrollment"));
   EXPECT_TRUE(Stored().empty());
 }
 
 TEST_F(CollectorAgentTlsTest, CollectorCertificateFromUnknownCaIsRefused) {
   TempDir other;
   MakePki(other.path());
-  ProcessResult agent = RunAgent(other.path() + "/ca.pem", pki("token"));
+  ProcessResult agent = RunAgent(other.path() + "/ca.pem", pki("enroll-secret"));
   EXPECT_NE(agent.exit_code, 0);
   EXPECT_THAT(agent.stderr_text, AnyOf(HasSubstr("TLS"), HasSubstr("certificate")));
   EXPECT_EQ(collector_->Terminate(), 0);

@@ -46,11 +46,11 @@ TEST_F(CollectorCliTest, BadUsageExitsTwo) {
   ProcessResult since = Run({"events", "--db", Path("x.db"), "--since", "yesterday"});
   EXPECT_EQ(since.exit_code, 2);
   EXPECT_THAT(since.stderr_text, HasSubstr("--since"));
-  Write("token", "t0k3n\n");
-  ProcessResult no_tls = Run({"serve", "--db", Path("c.db"), "--token-file", Path("token")});
+  Write("secret", "enroll-secret-for-tests-0001\n");
+  ProcessResult no_tls = Run({"serve", "--db", Path("c.db"), "--enroll-secret-file", Path("secret")});
   EXPECT_EQ(no_tls.exit_code, 2);
   EXPECT_THAT(no_tls.stderr_text, HasSubstr("--tls-cert"));
-  ProcessResult bad_ports = Run({"serve", "--db", Path("c.db"), "--token-file", Path("token"),
+  ProcessResult bad_ports = Run({"serve", "--db", Path("c.db"), "--enroll-secret-file", Path("secret"),
                                  "--insecure", "--worm-ports", "tcp:99999"});
   EXPECT_EQ(bad_ports.exit_code, 2);
   EXPECT_THAT(bad_ports.stderr_text, HasSubstr("--worm-ports"));
@@ -68,22 +68,28 @@ TEST_F(CollectorCliTest, RuntimeFailuresExitOneAndNameThePath) {
   EXPECT_THAT(junk.stderr_text, HasSubstr(Path("junk.db")));
   EXPECT_THAT(junk.stderr_text, HasSubstr("not a database"));
 
-  ProcessResult no_token = Run({"serve", "--db", Path("c.db"), "--token-file",
-                                Path("no-token"), "--insecure"});
-  EXPECT_EQ(no_token.exit_code, 1);
-  EXPECT_THAT(no_token.stderr_text, HasSubstr(Path("no-token")));
+  ProcessResult no_secret = Run({"serve", "--db", Path("c.db"), "--enroll-secret-file",
+                                 Path("no-secret"), "--insecure"});
+  EXPECT_EQ(no_secret.exit_code, 1);
+  EXPECT_THAT(no_secret.stderr_text, HasSubstr(Path("no-secret")));
 
-  Write("token", "t0k3n\n");
-  ProcessResult no_dir = Run({"serve", "--db", Path("nodir/c.db"), "--token-file", Path("token"),
+  Write("short-secret", "# enrollment secrets\nlong-enough-secret-0001\nshort\n");
+  ProcessResult short_secret = Run({"serve", "--db", Path("c.db"), "--enroll-secret-file",
+                                    Path("short-secret"), "--insecure"});
+  EXPECT_EQ(short_secret.exit_code, 1);
+  EXPECT_THAT(short_secret.stderr_text, HasSubstr("line 3"));
+
+  Write("secret", "enroll-secret-for-tests-0001\n");
+  ProcessResult no_dir = Run({"serve", "--db", Path("nodir/c.db"), "--enroll-secret-file", Path("secret"),
                               "--insecure", "--listen", "127.0.0.1:0"});
   EXPECT_EQ(no_dir.exit_code, 1);
   EXPECT_THAT(no_dir.stderr_text, HasSubstr(Path("nodir/c.db")));
 }
 
 TEST_F(CollectorCliTest, InsecureServeWarnsAnnouncesPortAndStopsOnSigterm) {
-  Write("token", "t0k3n\n");
+  Write("secret", "enroll-secret-for-tests-0001\n");
   auto collector = CollectorProcess::Start(
-      {"--db", Path("c.db"), "--listen", "127.0.0.1:0", "--token-file", Path("token"),
+      {"--db", Path("c.db"), "--listen", "127.0.0.1:0", "--enroll-secret-file", Path("secret"),
        "--insecure"},
       Path("collector.log"));
   ASSERT_NE(collector, nullptr);
@@ -92,7 +98,7 @@ TEST_F(CollectorCliTest, InsecureServeWarnsAnnouncesPortAndStopsOnSigterm) {
   EXPECT_THAT(collector->stderr_text(), HasSubstr("PLAIN TEXT"));
 
   // The port is taken: a second collector on it fails with exit 1 and says why.
-  ProcessResult busy = Run({"serve", "--db", Path("d.db"), "--token-file", Path("token"),
+  ProcessResult busy = Run({"serve", "--db", Path("d.db"), "--enroll-secret-file", Path("secret"),
                             "--insecure", "--listen", collector->address()});
   EXPECT_EQ(busy.exit_code, 1);
   EXPECT_THAT(busy.stderr_text, HasSubstr("cannot listen on " + collector->address()));

@@ -32,6 +32,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "tests/integration/collector_process.h"
+#include "tests/integration/enroll_for_test.h"
 #include "tests/support/testdata.h"
 
 namespace cleansweep::testing {
@@ -77,21 +78,23 @@ class SpoolRestartTest : public ::testing::Test {
 
   void MakeCollectorPki() {
     MakePki(dir_.path());
-    token_ = std::string(absl::StripAsciiWhitespace(ReadFileOrDie(path("token"))));
     ca_pem_ = ReadFileOrDie(path("ca.pem"));
   }
 
   std::unique_ptr<CollectorProcess> StartCollector() {
     return CollectorProcess::Start(
         {"--db", path("c.db"), "--listen", "127.0.0.1:0", "--tls-cert", path("server.pem"),
-         "--tls-key", path("server.key"), "--token-file", path("token")},
+         "--tls-key", path("server.key"), "--enroll-secret-file", path("enroll-secret")},
         path("collector.log"));
   }
 
-  UplinkOptions Options(const CollectorProcess& c) const {
+  // The agent's node key, enrolled at the first collector this test started
+  // (restarts keep the database, and with it the enrollment).
+  UplinkOptions Options(const CollectorProcess& c) {
     UplinkOptions o;
     o.collector_address = c.address();
     o.ca_pem = ca_pem_;
+    if (token_.empty()) token_ = EnrollOrDie(c.address(), ca_pem_, path("enroll-secret"), kAgentId);
     o.token = token_;
     o.agent_id = kAgentId;
     o.hostname = "ws-spool";

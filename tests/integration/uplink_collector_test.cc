@@ -1,6 +1,6 @@
 // The agent's Uplink against the REAL collector binary over TLS: delivery,
 // acknowledgement, restart of the collector with unacknowledged events,
-// wrong token, untrusted CA, clean shutdown on SIGTERM.
+// unknown node key, untrusted CA, clean shutdown on SIGTERM.
 #include <atomic>
 #include <memory>
 #include <sstream>
@@ -19,6 +19,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "tests/integration/collector_process.h"
+#include "tests/integration/enroll_for_test.h"
 #include "tests/support/agent_runner.h"
 #include "tests/support/testdata.h"
 
@@ -53,7 +54,6 @@ class UplinkCollectorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     MakePki(dir_.path());
-    token_ = std::string(absl::StripAsciiWhitespace(ReadFileOrDie(pki("token"))));
     ca_pem_ = ReadFileOrDie(pki("ca.pem"));
   }
 
@@ -63,14 +63,17 @@ class UplinkCollectorTest : public ::testing::Test {
   std::unique_ptr<CollectorProcess> StartCollector(const std::string& listen = "127.0.0.1:0") {
     return CollectorProcess::Start({"--db", db(), "--listen", listen, "--tls-cert",
                                     pki("server.pem"), "--tls-key", pki("server.key"),
-                                    "--token-file", pki("token")},
+                                    "--enroll-secret-file", pki("enroll-secret")},
                                    pki("collector.log"));
   }
 
-  UplinkOptions Options(const CollectorProcess& c) const {
+  // The agent's node key, enrolled at the first collector this test started
+  // (restarts keep the database, and with it the enrollment).
+  UplinkOptions Options(const CollectorProcess& c) {
     UplinkOptions o;
     o.collector_address = c.address();
     o.ca_pem = ca_pem_;
+    if (token_.empty()) token_ = EnrollOrDie(c.address(), ca_pem_, pki("enroll-secret"), "uplink-test");
     o.token = token_;
     o.agent_id = "uplink-test";
     o.hostname = "ws-test";
@@ -271,17 +274,17 @@ TEST_F(UplinkCollectorTest, SendsHeartbeatsEveryIntervalWhileConnected) {
             sent);
 }
 
-TEST_F(UplinkCollectorTest, WrongTokenFailsFastWithClearErrorAndStoresNothing) {
+TEST_F(UplinkCollectorTest, UnknownNodeKeyFailsFastWithClearErrorAndStoresNothing) {
   auto collector = StartCollector();
   ASSERT_NE(collector, nullptr);
   UplinkOptions options = Options(*collector);
-  options.token = "not-the-token";
+  options.token = std::string(64, '0');  // well-formed, but not the enrolled key
   Uplink uplink(options, nullptr, nullptr);
   ASSERT_TRUE(uplink.Start().ok());
   uplink.Enqueue(MakeEvent(1));
   absl::Status s = uplink.WaitAllAcked(absl::Now() + absl::Seconds(60));
   EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated) << s;
-  EXPECT_THAT(s.message(), HasSubstr("token"));
+  EXPECT_THAT(s.message(), HasSubstr("node key"));
   uplink.Stop();
   EXPECT_EQ(collector->Terminate(), 0);
   EXPECT_THAT(collector->stderr_text(), HasSubstr("refused stream from ipv4:127.0.0.1:"));
