@@ -212,6 +212,20 @@ TEST_F(SqliteEventStoreTest, InvalidSequenceRejectsWholeBatch) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(SqliteEventStoreTest, EventWithoutKindOrAddressesIsStillStoredAndCounted) {
+  // Whatever an agent sends under a sequence number is kept (and acknowledged)
+  // so the count of what arrived stays exact; it is not judged here.
+  auto store = OpenOrDie();
+  Event bare;
+  bare.set_sequence(2);
+  auto acked = store->AppendEvents(agent_, std::vector<Event>{Smtp(1, 1), bare}, now_);
+  ASSERT_TRUE(acked.ok()) << acked.status();
+  EXPECT_EQ(*acked, 2u);
+  auto events = store->ListEvents({});
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 2u);
+}
+
 TEST_F(SqliteEventStoreTest, ReopenKeepsEventsProgressAndAgents) {
   {
     auto store = OpenOrDie();
