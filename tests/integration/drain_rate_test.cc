@@ -12,13 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "agent/uplink/uplink.h"
-#include "collector/store/sqlite_event_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/integration/collector_process.h"
-#include "tests/integration/enroll_for_test.h"
-#include "tests/support/agent_runner.h"
-#include "tests/support/testdata.h"
+#include "tests/integration/tls_collector.h"
 
 namespace cleansweep::testing {
 namespace {
@@ -31,62 +27,29 @@ constexpr uint64_t kEvents = 3000;
 constexpr double kRate = 1000;     // events/s
 constexpr size_t kBatch = 500;     // also the burst: min(batch, rate)
 
-Event MakeEvent(uint64_t seq) {
-  Event e;
-  e.set_sequence(seq);
-  e.mutable_time()->set_seconds(1700000000 + static_cast<int64_t>(seq));
-  e.set_interface("eth0");
-  auto* s = e.mutable_smtp();
-  s->mutable_client()->set_ip("10.0.0.5");
-  s->mutable_client()->set_port(static_cast<uint32_t>(1024 + seq % 60000));
-  s->mutable_server()->set_ip("192.0.2.25");
-  s->mutable_server()->set_port(25);
-  return e;
-}
-
 class DrainRateTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    MakePki(dir_.path());
-    ca_pem_ = ReadFileOrDie(pki("ca.pem"));
-  }
-
-  std::string pki(const std::string& name) const { return dir_.path() + "/" + name; }
-  std::string db() const { return dir_.path() + "/c.db"; }
-
-  std::unique_ptr<CollectorProcess> StartCollector(const std::string& listen) {
-    return CollectorProcess::Start({"--db", db(), "--listen", listen, "--tls-cert",
-                                    pki("server.pem"), "--tls-key", pki("server.key"),
-                                    "--enroll-secret-file", pki("enroll-secret")},
-                                   pki("collector.log"));
-  }
-
   // Queues kEvents while the collector is down, brings it back on the same
   // port, waits until everything is acknowledged; returns the agent's stored
   // events.
   std::vector<collector::StoredEvent> DrainAfterOutage(const std::string& agent_id, double rate) {
-    auto first = StartCollector("127.0.0.1:0");
+    auto first = env_.StartCollector();
     if (first == nullptr) return {};
     const int port = first->port();
-    UplinkOptions o;
-    o.collector_addresses = {first->address()};
-    o.ca_pem = ca_pem_;
-    o.token = EnrollOrDie(first->address(), ca_pem_, pki("enroll-secret"), agent_id);
-    o.agent_id = agent_id;
+    UplinkOptions o = env_.EnrolledOptions(*first, agent_id);
     o.hostname = "ws-drain";
-    o.version = "0.1.0";
     o.max_batch_events = kBatch;
     o.max_events_per_second = rate;
     EXPECT_EQ(first->Terminate(), 0) << first->stderr_text();
 
     Uplink uplink(o, nullptr, nullptr);
     EXPECT_TRUE(uplink.Start().ok());
-    for (uint64_t s = 1; s <= kEvents; ++s) uplink.Enqueue(MakeEvent(s));
+    for (uint64_t s = 1; s <= kEvents; ++s) uplink.Enqueue(SimpleSmtpEvent(s));
     // The outage is real: nothing can be acknowledged now.
     absl::Status early = uplink.WaitAllAcked(absl::Now() + absl::Milliseconds(300));
     EXPECT_EQ(early.code(), absl::StatusCode::kDeadlineExceeded) << early;
 
-    auto second = StartCollector(absl::StrCat("127.0.0.1:", port));
+    auto second = env_.StartCollector(absl::StrCat("127.0.0.1:", port));
     if (second == nullptr) return {};
     absl::Status acked = uplink.WaitAllAcked(absl::Now() + absl::Seconds(120));
     EXPECT_TRUE(acked.ok()) << acked << "\n" << second->stderr_text();
@@ -94,17 +57,7 @@ class DrainRateTest : public ::testing::Test {
     uplink.Stop();
     EXPECT_EQ(second->Terminate(), 0);
 
-    collector::SqliteOptions ro;
-    ro.read_only = true;
-    ro.create = false;
-    auto store = collector::OpenSqliteEventStore(db(), ro);
-    EXPECT_TRUE(store.ok()) << store.status();
-    if (!store.ok()) return {};
-    collector::EventFilter filter;
-    filter.agent_id = agent_id;
-    auto events = (*store)->ListEvents(filter);
-    EXPECT_TRUE(events.ok()) << events.status();
-    return events.ok() ? *events : std::vector<collector::StoredEvent>{};
+    return env_.StoredEvents(agent_id);
   }
 
   // Every sequence 1..kEvents exactly once.
@@ -126,8 +79,7 @@ class DrainRateTest : public ::testing::Test {
     return t;
   }
 
-  TempDir dir_;
-  std::string ca_pem_;
+  TlsCollectorEnv env_;
 };
 
 TEST_F(DrainRateTest, BacklogArrivesCompleteAndNoFasterThanTheRate) {

@@ -12,8 +12,7 @@
 #include "collector/store/sqlite_event_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/integration/collector_process.h"
-#include "tests/integration/enroll_for_test.h"
+#include "tests/integration/tls_collector.h"
 #include "tests/support/testdata.h"
 
 namespace cleansweep::testing {
@@ -25,29 +24,9 @@ using cleansweep::agent::Uplink;
 using cleansweep::agent::UplinkOptions;
 using cleansweep::v1::HostFacts;
 
-cleansweep::v1::Event MakeEvent(uint64_t seq) {
-  cleansweep::v1::Event e;
-  e.set_sequence(seq);
-  e.mutable_time()->set_seconds(1700000000 + static_cast<int64_t>(seq));
-  e.set_interface("eth0");
-  auto* s = e.mutable_smtp();
-  s->mutable_client()->set_ip("10.0.0.5");
-  s->mutable_client()->set_port(40000);
-  s->mutable_server()->set_ip("192.0.2.25");
-  s->mutable_server()->set_port(25);
-  return e;
-}
-
 TEST(HostFactsUplinkTest, CollectorKeepsHelloFactsAndChanges) {
-  TempDir dir;
-  MakePki(dir.path());
-  auto pki = [&dir](const std::string& name) { return dir.path() + "/" + name; };
-  const std::string db = dir.path() + "/c.db";
-  const std::string ca_pem = ReadFileOrDie(pki("ca.pem"));
-  auto collector = CollectorProcess::Start(
-      {"--db", db, "--listen", "127.0.0.1:0", "--tls-cert", pki("server.pem"), "--tls-key",
-       pki("server.key"), "--enroll-secret-file", pki("enroll-secret")},
-      pki("collector.log"));
+  TlsCollectorEnv env;
+  auto collector = env.StartCollector();
   ASSERT_NE(collector, nullptr);
 
   // This machine's facts; the test then adds an address to them.
@@ -55,13 +34,8 @@ TEST(HostFactsUplinkTest, CollectorKeepsHelloFactsAndChanges) {
   HostFacts facts = CollectHostFacts();
   ASSERT_GT(facts.interfaces_size(), 0);
   int calls = 0;
-  UplinkOptions o;
-  o.collector_addresses = {collector->address()};
-  o.ca_pem = ca_pem;
-  o.token = EnrollOrDie(collector->address(), ca_pem, pki("enroll-secret"), "ws-facts");
+  UplinkOptions o = env.EnrolledOptions(*collector, "ws-facts");
   ASSERT_FALSE(o.token.empty());
-  o.agent_id = "ws-facts";
-  o.version = "0.1.0";
   o.host_facts_interval = absl::Milliseconds(20);
   o.host_facts_provider = [&] {
     std::lock_guard<std::mutex> lock(mu);
@@ -70,7 +44,7 @@ TEST(HostFactsUplinkTest, CollectorKeepsHelloFactsAndChanges) {
   };
   Uplink uplink(o, nullptr, nullptr);
   ASSERT_TRUE(uplink.Start().ok());
-  uplink.Enqueue(MakeEvent(1));
+  uplink.Enqueue(SimpleSmtpEvent(1));
   ASSERT_TRUE(uplink.WaitAllAcked(absl::Now() + absl::Seconds(60)).ok())
       << collector->stderr_text();
 
@@ -96,7 +70,7 @@ TEST(HostFactsUplinkTest, CollectorKeepsHelloFactsAndChanges) {
     ASSERT_LT(absl::Now(), deadline);
     absl::SleepFor(absl::Milliseconds(5));
   }
-  uplink.Enqueue(MakeEvent(2));
+  uplink.Enqueue(SimpleSmtpEvent(2));
   ASSERT_TRUE(uplink.WaitAllAcked(absl::Now() + absl::Seconds(60)).ok());
   uplink.Stop();
   ASSERT_EQ(collector->Terminate(), 0) << collector->stderr_text();
@@ -104,7 +78,7 @@ TEST(HostFactsUplinkTest, CollectorKeepsHelloFactsAndChanges) {
   collector::SqliteOptions ro;
   ro.read_only = true;
   ro.create = false;
-  auto store = collector::OpenSqliteEventStore(db, ro);
+  auto store = collector::OpenSqliteEventStore(env.db(), ro);
   ASSERT_TRUE(store.ok()) << store.status();
   auto stored = (*store)->ListHostFacts();
   ASSERT_TRUE(stored.ok()) << stored.status();

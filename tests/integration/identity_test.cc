@@ -18,7 +18,7 @@
 #include "collector/store/sqlite_event_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/integration/collector_process.h"
+#include "tests/integration/tls_collector.h"
 #include "tests/support/agent_runner.h"
 #include "tests/support/testdata.h"
 
@@ -31,16 +31,12 @@ using ::testing::HasSubstr;
 class IdentityTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    MakePki(dir_.path());
-    collector_ = CollectorProcess::Start(
-        {"--db", db(), "--listen", "127.0.0.1:0", "--tls-cert", path("server.pem"), "--tls-key",
-         path("server.key"), "--enroll-secret-file", path("enroll-secret")},
-        path("collector.log"));
+    collector_ = env_.StartCollector();
     ASSERT_NE(collector_, nullptr);
   }
 
-  std::string path(const std::string& name) const { return dir_.path() + "/" + name; }
-  std::string db() const { return path("c.db"); }
+  std::string path(const std::string& name) const { return env_.path(name); }
+  std::string db() const { return env_.db(); }
 
   // The agent replays a small capture into the collector and exits once
   // everything is acknowledged (or fails).
@@ -57,20 +53,9 @@ class IdentityTest : public ::testing::Test {
     return RunProcess(argv);
   }
 
-  size_t StoredFor(const std::string& agent_id) {
-    collector::SqliteOptions ro;
-    ro.read_only = true;
-    ro.create = false;
-    auto store = collector::OpenSqliteEventStore(db(), ro);
-    EXPECT_TRUE(store.ok()) << store.status();
-    if (!store.ok()) return 0;
-    collector::EventFilter filter;
-    filter.agent_id = agent_id;
-    auto events = (*store)->ListEvents(filter);
-    return events.ok() ? events->size() : 0;
-  }
+  size_t StoredFor(const std::string& agent_id) { return env_.StoredEvents(agent_id).size(); }
 
-  TempDir dir_;
+  TlsCollectorEnv env_;
   std::unique_ptr<CollectorProcess> collector_;
 };
 

@@ -31,8 +31,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "tests/integration/collector_process.h"
-#include "tests/integration/enroll_for_test.h"
+#include "tests/integration/tls_collector.h"
 #include "tests/support/testdata.h"
 
 namespace cleansweep::testing {
@@ -49,20 +48,6 @@ using ::testing::HasSubstr;
 
 constexpr char kAgentId[] = "spool-test";
 
-// Sequences 1..127 give every event the same serialized size.
-Event MakeEvent(uint64_t seq) {
-  Event e;
-  e.set_sequence(seq);
-  e.mutable_time()->set_seconds(1700000000 + static_cast<int64_t>(seq));
-  e.set_interface("eth0");
-  auto* s = e.mutable_smtp();
-  s->mutable_client()->set_ip("10.0.0.5");
-  s->mutable_client()->set_port(static_cast<uint32_t>(1024 + seq % 60000));
-  s->mutable_server()->set_ip("192.0.2.25");
-  s->mutable_server()->set_port(25);
-  return e;
-}
-
 std::unique_ptr<SqliteSpool> OpenSpool(const std::string& dir, uint64_t max_bytes) {
   SqliteSpoolOptions o;
   o.path = dir + "/spool.db";
@@ -74,31 +59,13 @@ std::unique_ptr<SqliteSpool> OpenSpool(const std::string& dir, uint64_t max_byte
 
 class SpoolRestartTest : public ::testing::Test {
  protected:
-  std::string path(const std::string& name) const { return dir_.path() + "/" + name; }
+  std::string path(const std::string& name) const { return env_.path(name); }
 
-  void MakeCollectorPki() {
-    MakePki(dir_.path());
-    ca_pem_ = ReadFileOrDie(path("ca.pem"));
-  }
+  std::unique_ptr<CollectorProcess> StartCollector() { return env_.StartCollector(); }
 
-  std::unique_ptr<CollectorProcess> StartCollector() {
-    return CollectorProcess::Start(
-        {"--db", path("c.db"), "--listen", "127.0.0.1:0", "--tls-cert", path("server.pem"),
-         "--tls-key", path("server.key"), "--enroll-secret-file", path("enroll-secret")},
-        path("collector.log"));
-  }
-
-  // The agent's node key, enrolled at the first collector this test started
-  // (restarts keep the database, and with it the enrollment).
   UplinkOptions Options(const CollectorProcess& c) {
-    UplinkOptions o;
-    o.collector_address = c.address();
-    o.ca_pem = ca_pem_;
-    if (token_.empty()) token_ = EnrollOrDie(c.address(), ca_pem_, path("enroll-secret"), kAgentId);
-    o.token = token_;
-    o.agent_id = kAgentId;
+    UplinkOptions o = env_.EnrolledOptions(c, kAgentId);
     o.hostname = "ws-spool";
-    o.version = "0.1.0";
     o.max_batch_events = 100;
     return o;
   }
@@ -112,9 +79,7 @@ class SpoolRestartTest : public ::testing::Test {
     return store.ok() ? *std::move(store) : nullptr;
   }
 
-  TempDir dir_;
-  std::string token_;
-  std::string ca_pem_;
+  TlsCollectorEnv env_;
 };
 
 // The child: spools 1..n with the collector unreachable, commits, says
@@ -131,7 +96,7 @@ class SpoolRestartTest : public ::testing::Test {
   o.first_sequence = view->last_sequence() + 1;
   Uplink uplink(o, nullptr, nullptr, std::move(spool));
   if (!uplink.Start().ok()) _exit(4);
-  for (uint64_t s = 1; s <= n; ++s) uplink.Enqueue(MakeEvent(s));
+  for (uint64_t s = 1; s <= n; ++s) uplink.Enqueue(SimpleSmtpEvent(s));
   if (!view->Flush().ok()) _exit(5);
   std::string line = absl::StrCat("spooled ", view->size(), "\n");
   if (write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(6);
@@ -170,7 +135,6 @@ TEST_F(SpoolRestartTest, KilledAgentDeliversEverySpooledEventExactlyOnceAfterRes
   ASSERT_NE(said.find('\n'), std::string::npos) << "the agent child never reported";
 
   // The collector comes up; the agent restarts from the same state directory.
-  MakeCollectorPki();
   auto collector = StartCollector();
   ASSERT_NE(collector, nullptr);
   auto spool = OpenSpool(state_dir, uint64_t{256} << 20);
@@ -185,7 +149,7 @@ TEST_F(SpoolRestartTest, KilledAgentDeliversEverySpooledEventExactlyOnceAfterRes
     ASSERT_TRUE(uplink.Start().ok());
     // The restarted agent numbers new events on from the spooled ones.
     for (uint64_t s = kSpooled + 1; s <= kSpooled + kAfterRestart; ++s) {
-      uplink.Enqueue(MakeEvent(s));
+      uplink.Enqueue(SimpleSmtpEvent(s));
     }
     absl::Status acked = uplink.WaitAllAcked(absl::Now() + absl::Seconds(120));
     ASSERT_TRUE(acked.ok()) << acked << "\n" << collector->stderr_text();
@@ -203,7 +167,7 @@ TEST_F(SpoolRestartTest, KilledAgentDeliversEverySpooledEventExactlyOnceAfterRes
   for (const auto& e : *events) {
     EXPECT_EQ(e.agent_id, kAgentId);
     sequences.insert(e.event.sequence());
-    EXPECT_TRUE(MessageDifferencer::Equals(e.event, MakeEvent(e.event.sequence())))
+    EXPECT_TRUE(MessageDifferencer::Equals(e.event, SimpleSmtpEvent(e.event.sequence())))
         << e.event.DebugString();
   }
   ASSERT_EQ(events->size(), kSpooled + kAfterRestart);
@@ -217,11 +181,10 @@ TEST_F(SpoolRestartTest, KilledAgentDeliversEverySpooledEventExactlyOnceAfterRes
 }
 
 TEST_F(SpoolRestartTest, FullSpoolReportsTheDroppedRangeAndTheAckMovesPastIt) {
-  MakeCollectorPki();
   auto collector = StartCollector();
   ASSERT_NE(collector, nullptr);
-  const uint64_t size = MakeEvent(1).ByteSizeLong();
-  for (uint64_t s = 1; s <= 15; ++s) ASSERT_EQ(MakeEvent(s).ByteSizeLong(), size);
+  const uint64_t size = SimpleSmtpEvent(1).ByteSizeLong();
+  for (uint64_t s = 1; s <= 15; ++s) ASSERT_EQ(SimpleSmtpEvent(s).ByteSizeLong(), size);
   const std::string state_dir = path("state");
   ASSERT_EQ(mkdir(state_dir.c_str(), 0700), 0);
   auto spool = OpenSpool(state_dir, 10 * size);  // room for 10 events
@@ -231,7 +194,7 @@ TEST_F(SpoolRestartTest, FullSpoolReportsTheDroppedRangeAndTheAckMovesPastIt) {
     Uplink uplink(Options(*collector), nullptr, nullptr, std::move(spool));
     // Queued before the uplink runs, as during an outage: 15 events, 10 fit,
     // so 1..5 are dropped.
-    for (uint64_t s = 1; s <= 15; ++s) uplink.Enqueue(MakeEvent(s));
+    for (uint64_t s = 1; s <= 15; ++s) uplink.Enqueue(SimpleSmtpEvent(s));
     ASSERT_EQ(view->lost_ranges(), std::vector<LostRange>({LostRange{1, 5, 5, "spool_full"}}));
     ASSERT_TRUE(uplink.Start().ok());
     absl::Status acked = uplink.WaitAllAcked(absl::Now() + absl::Seconds(60));
@@ -267,14 +230,13 @@ TEST_F(SpoolRestartTest, FullSpoolReportsTheDroppedRangeAndTheAckMovesPastIt) {
 
 
 TEST_F(SpoolRestartTest, DropsWhileConnectedLeaveEverySequenceStoredOrRecordedLost) {
-  MakeCollectorPki();
   auto collector = StartCollector();
   ASSERT_NE(collector, nullptr);
   const std::string state_dir = path("state");
   ASSERT_EQ(mkdir(state_dir.c_str(), 0700), 0);
   // Room for about 20 events against a burst of 3000: the spool overflows
   // while batches are in flight, so some dropped events were already sent.
-  auto spool = OpenSpool(state_dir, 20 * MakeEvent(1).ByteSizeLong());
+  auto spool = OpenSpool(state_dir, 20 * SimpleSmtpEvent(1).ByteSizeLong());
   ASSERT_NE(spool, nullptr);
   SqliteSpool* view = spool.get();
   constexpr uint64_t kEvents = 3000;
@@ -282,7 +244,7 @@ TEST_F(SpoolRestartTest, DropsWhileConnectedLeaveEverySequenceStoredOrRecordedLo
   {
     Uplink uplink(Options(*collector), nullptr, nullptr, std::move(spool));
     ASSERT_TRUE(uplink.Start().ok());
-    for (uint64_t s = 1; s <= kEvents; ++s) uplink.Enqueue(MakeEvent(s));
+    for (uint64_t s = 1; s <= kEvents; ++s) uplink.Enqueue(SimpleSmtpEvent(s));
     absl::Status acked = uplink.WaitAllAcked(absl::Now() + absl::Seconds(60));
     ASSERT_TRUE(acked.ok()) << acked << "\n" << collector->stderr_text();
     EXPECT_EQ(uplink.acked_sequence(), kEvents);

@@ -18,8 +18,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "tests/integration/collector_process.h"
-#include "tests/integration/enroll_for_test.h"
+#include "tests/integration/tls_collector.h"
 #include "tests/support/agent_runner.h"
 #include "tests/support/testdata.h"
 
@@ -52,47 +51,21 @@ Event MakeEvent(uint64_t seq) {
 
 class UplinkCollectorTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    MakePki(dir_.path());
-    ca_pem_ = ReadFileOrDie(pki("ca.pem"));
-  }
-
-  std::string pki(const std::string& name) const { return dir_.path() + "/" + name; }
-  std::string db() const { return dir_.path() + "/c.db"; }
+  std::string pki(const std::string& name) const { return env_.path(name); }
+  std::string db() const { return env_.db(); }
 
   std::unique_ptr<CollectorProcess> StartCollector(const std::string& listen = "127.0.0.1:0") {
-    return CollectorProcess::Start({"--db", db(), "--listen", listen, "--tls-cert",
-                                    pki("server.pem"), "--tls-key", pki("server.key"),
-                                    "--enroll-secret-file", pki("enroll-secret")},
-                                   pki("collector.log"));
+    return env_.StartCollector(listen);
   }
 
-  // The agent's node key, enrolled at the first collector this test started
-  // (restarts keep the database, and with it the enrollment).
   UplinkOptions Options(const CollectorProcess& c) {
-    UplinkOptions o;
-    o.collector_address = c.address();
-    o.ca_pem = ca_pem_;
-    if (token_.empty()) token_ = EnrollOrDie(c.address(), ca_pem_, pki("enroll-secret"), "uplink-test");
-    o.token = token_;
-    o.agent_id = "uplink-test";
+    UplinkOptions o = env_.EnrolledOptions(c, "uplink-test");
     o.hostname = "ws-test";
-    o.version = "0.1.0";
     o.max_batch_events = 100;
     return o;
   }
 
-  std::vector<collector::StoredEvent> Stored() {
-    collector::SqliteOptions ro;
-    ro.read_only = true;
-    ro.create = false;
-    auto store = collector::OpenSqliteEventStore(db(), ro);
-    EXPECT_TRUE(store.ok()) << store.status();
-    if (!store.ok()) return {};
-    auto events = (*store)->ListEvents({});
-    EXPECT_TRUE(events.ok()) << events.status();
-    return events.ok() ? *events : std::vector<collector::StoredEvent>{};
-  }
+  std::vector<collector::StoredEvent> Stored() { return env_.StoredEvents(); }
 
   // Every sequence 1..n stored exactly once for the agent, each equal to what
   // was sent.
@@ -107,9 +80,7 @@ class UplinkCollectorTest : public ::testing::Test {
     }
   }
 
-  TempDir dir_;
-  std::string token_;
-  std::string ca_pem_;
+  TlsCollectorEnv env_;
 };
 
 TEST_F(UplinkCollectorTest, DeliversEveryEventOnceOverTlsAndShutsDownCleanly) {
