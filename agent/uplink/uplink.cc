@@ -369,7 +369,10 @@ absl::Status Uplink::RunStream(const std::string& address, bool* established) {
   });
 
   bool write_ok = stream->Write(hello);
-  absl::Time next_heartbeat = absl::Now() + options_.heartbeat_interval;
+  // The first heartbeat goes out as soon as the collector answers Hello: a
+  // restarted agent's coverage resumes at once, not one interval later (the
+  // gap shown for a stop is the stop).
+  absl::Time next_heartbeat = absl::Now();
   absl::Time next_facts = options_.host_facts_provider
                               ? absl::Now() + options_.host_facts_interval
                               : absl::InfiniteFuture();

@@ -234,9 +234,23 @@ std::string AddressText(const HostRow& row) {
   return absl::StrCat(row.addresses[0], " +", row.addresses.size() - 1);
 }
 
+std::string LastGapText(const HostRow& row) {
+  // The newest gap that ended before now. The stretch since the newest
+  // heartbeat reaches the window's end: that is the silence (or the wait for
+  // the next heartbeat) the STATUS column reports, not a gap that ended.
+  if (row.status == HostStatus::kNeverReported || !row.last_heartbeat) return "-";
+  for (auto it = row.coverage.gaps.rbegin(); it != row.coverage.gaps.rend(); ++it) {
+    if (it->start >= *row.last_heartbeat) continue;
+    return absl::StrCat(ShortTime(it->start), " ",
+                        absl::FormatDuration(absl::Trunc(it->end - it->start, absl::Seconds(1))));
+  }
+  return "-";
+}
+
 std::string HostTable(const std::vector<HostRow>& rows) {
-  size_t host_width = 8, agent_width = 5, address_width = 7, spool_width = 5;
+  size_t host_width = 8, agent_width = 5, address_width = 7, spool_width = 5, gap_width = 8;
   for (const HostRow& r : rows) {
+    gap_width = std::max(gap_width, LastGapText(r).size());
     host_width = std::max(host_width, r.hostname.size());
     agent_width = std::max(agent_width, r.agent_id.size());
     address_width = std::max(address_width, AddressText(r).size());
@@ -244,17 +258,19 @@ std::string HostTable(const std::vector<HostRow>& rows) {
   }
   const int hw = static_cast<int>(host_width), aw = static_cast<int>(agent_width);
   const int dw = static_cast<int>(address_width), sw = static_cast<int>(spool_width);
-  std::string out = absl::StrFormat("%-*s  %-*s  %-20s  %9s  %9s  %5s  %-*s  %*s  %s\n", hw,
-                                    "HOSTNAME", aw, "AGENT", "LAST SEEN", "COVERAGE", "LOSS",
-                                    "GAPS", dw, "ADDRESS", sw, "SPOOL", "STATUS");
+  const int gw = static_cast<int>(gap_width);
+  std::string out = absl::StrFormat("%-*s  %-*s  %-20s  %9s  %-*s  %9s  %5s  %-*s  %*s  %s\n",
+                                    hw, "HOSTNAME", aw, "AGENT", "LAST SEEN", "COVERAGE", gw,
+                                    "LAST GAP", "LOSS", "GAPS", dw, "ADDRESS", sw, "SPOOL",
+                                    "STATUS");
   for (const HostRow& r : rows) {
     std::string status = HostStatusText(r);
     if (!r.in_inventory) status += " (not in inventory)";
     if (r.interface_down) status += " (interface down)";
     absl::StrAppendFormat(
-        &out, "%-*s  %-*s  %-20s  %8.2f%%  %8.3f%%  %5d  %-*s  %*s  %s\n", hw, r.hostname, aw,
-        r.agent_id.empty() ? "-" : r.agent_id, ShortTime(r.last_seen), 100 * r.coverage.fraction,
-        CaptureLossPercent(r.loss), r.gaps.gaps, dw, AddressText(r), sw, SpoolText(r), status);
+        &out, "%-*s  %-*s  %-20s  %8.2f%%  %-*s  %8.3f%%  %5d  %-*s  %*s  %s\n", hw, r.hostname,
+        aw, r.agent_id.empty() ? "-" : r.agent_id, ShortTime(r.last_seen),
+        100 * r.coverage.fraction, gw, LastGapText(r), CaptureLossPercent(r.loss), r.gaps.gaps, dw, AddressText(r), sw, SpoolText(r), status);
   }
   return out;
 }
@@ -277,12 +293,21 @@ std::string JsonExtras(const HostRow& r) {
     oldest = r.spool->oldest;
     if (r.spool->oldest_age) age = absl::ToInt64Seconds(*r.spool->oldest_age);
   }
+  std::string uncovered = "[";
+  for (size_t i = 0; i < r.coverage.gaps.size(); ++i) {
+    const CoverageGap& g = r.coverage.gaps[i];
+    absl::StrAppend(&uncovered, i > 0 ? "," : "", "{\"from\":", JsonQuote(FormatTimeUtc(g.start)),
+                    ",\"to\":", JsonQuote(FormatTimeUtc(g.end)), ",\"seconds\":",
+                    absl::StrFormat("%.3f", absl::ToDoubleSeconds(g.end - g.start)), "}");
+  }
+  uncovered += "]";
   return absl::StrCat(
       ",\"agentHostname\":", JsonQuote(r.agent_hostname),
       ",\"matchedBy\":", JsonQuote(r.matched_by), ",\"os\":", JsonQuote(r.os),
       ",\"kernel\":", JsonQuote(r.kernel), ",\"addresses\":", addresses,
       ",\"spoolEvents\":", NumberOrNull(events), ",\"spoolBytes\":", NumberOrNull(bytes),
-      ",\"spoolOldest\":", TimeOrNull(oldest), ",\"spoolOldestAgeSeconds\":", NumberOrNull(age));
+      ",\"spoolOldest\":", TimeOrNull(oldest), ",\"spoolOldestAgeSeconds\":", NumberOrNull(age),
+      ",\"uncovered\":", uncovered);
 }
 
 }  // namespace

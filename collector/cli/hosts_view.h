@@ -31,11 +31,14 @@
 //    "lostEvents":0,"status":"reporting",
 //    "agentHostname":"WS1","matchedBy":"hostname","os":"...","kernel":"...",
 //    "addresses":["10.0.0.5","2001:db8::5"],"spoolEvents":1234,
-//    "spoolBytes":567890,"spoolOldest":"2026-...Z","spoolOldestAgeSeconds":10800}
+//    "spoolBytes":567890,"spoolOldest":"2026-...Z","spoolOldestAgeSeconds":10800,
+//    "uncovered":[{"from":"2026-...Z","to":"2026-...Z","seconds":600.000}]}
+// uncovered: every uncovered stretch of the window, in order (coverageGaps is
+// their count).
 // matchedBy: "hostname", "mac" or "" (not in the inventory / never reported);
 // spool keys are null without a heartbeat, spoolOldest* also when empty.
-// Table columns: HOSTNAME AGENT LAST SEEN COVERAGE LOSS GAPS ADDRESS SPOOL
-// STATUS; ADDRESS is the first address and "+N" for the others, SPOOL is
+// Table columns: HOSTNAME AGENT LAST SEEN COVERAGE LAST GAP LOSS GAPS ADDRESS
+// SPOOL STATUS; LAST GAP as LastGapText; ADDRESS is the first address and "+N" for the others, SPOOL is
 // "EVENTS (AGE)" e.g. "1234 (3h)" (age in s, m, h below 48 h, else d;
 // rounded down), "0" when empty, "-" when unknown.
 // captureLossPercent = (dropped + interface-dropped) / received, at most 100.
@@ -110,6 +113,11 @@ double CaptureLossPercent(const CaptureLoss& loss);
 std::string SpoolText(const HostRow& row);
 // "10.0.0.5 +2", "10.0.0.5", "-".
 std::string AddressText(const HostRow& row);
+// The newest coverage gap before the last heartbeat (what follows it is the
+// silence, or the wait for the next heartbeat, that the status reports):
+// "2026-11-27T10:00:00Z 10m1s" (start, length rounded down to seconds), or
+// "-".
+std::string LastGapText(const HostRow& row);
 
 std::string HostTable(const std::vector<HostRow>& rows);
 std::string HostJsonLine(const HostRow& row);

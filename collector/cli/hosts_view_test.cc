@@ -128,6 +128,33 @@ TEST(HostsViewTest, NeverReportedAndUnexpectedHostsAreListedInOrder) {
   EXPECT_FALSE(rows[2].in_inventory);
 }
 
+TEST(HostsViewTest, AStoppedAgentShowsExactlyThatGap) {
+  // Every 30 s from now-3h to now-2h (i = 0..120), stopped for 10 minutes,
+  // then every 30 s from now-1h50m to now-30s (i = 0..218). The gap runs from
+  // the last heartbeat of the first run (now-2h) to the first of the second
+  // (now-1h50m); before now-3h the window is uncovered too.
+  std::vector<StoredHeartbeat> beats;
+  for (int i = 0; i <= 120; ++i) beats.push_back(Beat(absl::Hours(3) - absl::Seconds(30 * i)));
+  for (int i = 0; i <= 218; ++i) {
+    beats.push_back(Beat(absl::Minutes(110) - absl::Seconds(30 * i)));
+  }
+  auto rows = BuildHostRows({}, {Agent("a1", "ws1", beats)}, kNow);
+  ASSERT_EQ(rows.size(), 1u);
+  ASSERT_EQ(rows[0].status, HostStatus::kReporting);
+  ASSERT_EQ(rows[0].coverage.gaps.size(), 3u);  // before the first run, the stop, after the last beat
+  EXPECT_EQ(LastGapText(rows[0]), "2027-01-15T06:00:00Z 10m");
+  EXPECT_THAT(HostJsonLine(rows[0]),
+              HasSubstr("{\"from\":\"2027-01-15T06:00:00Z\",\"to\":\"2027-01-15T06:10:00Z\","
+                        "\"seconds\":600.000}"));
+  EXPECT_THAT(HostTable(rows), HasSubstr("2027-01-15T06:00:00Z 10m"));
+
+  // Silent now: the open gap is the status, not the last gap.
+  beats.resize(121);
+  rows = BuildHostRows({}, {Agent("a1", "ws1", beats)}, kNow);
+  ASSERT_EQ(rows[0].status, HostStatus::kSilent);
+  EXPECT_EQ(LastGapText(rows[0]), "2027-01-14T08:00:00Z 21h");
+}
+
 TEST(HostsViewTest, DownInterfaceIsFlagged) {
   auto rows = BuildHostRows(
       {}, {Agent("a1", "h1", {Beat(absl::Seconds(60)), Beat(absl::Seconds(30), 0, 0, false)})},
@@ -148,7 +175,9 @@ TEST(HostsViewTest, JsonLine) {
             "\"gaps\":0,\"lostEvents\":0,\"status\":\"never reported\","
             "\"agentHostname\":\"\",\"matchedBy\":\"\",\"os\":\"\",\"kernel\":\"\","
             "\"addresses\":[],\"spoolEvents\":null,\"spoolBytes\":null,\"spoolOldest\":null,"
-            "\"spoolOldestAgeSeconds\":null}");
+            "\"spoolOldestAgeSeconds\":null,"
+            "\"uncovered\":[{\"from\":\"2027-01-14T08:00:00Z\",\"to\":\"2027-01-15T08:00:00Z\","
+            "\"seconds\":86400.000}]}");
   EXPECT_THAT(HostTable(rows), HasSubstr("never reported"));
 }
 
@@ -199,7 +228,7 @@ TEST(HostsViewTest, SpoolBacklogComesFromTheNewestHeartbeat) {
   EXPECT_THAT(
       HostJsonLine(rows[0]),
       HasSubstr("\"spoolEvents\":1234,\"spoolBytes\":567890,"
-                "\"spoolOldest\":\"2027-01-15T04:01:00Z\",\"spoolOldestAgeSeconds\":14340}"));
+                "\"spoolOldest\":\"2027-01-15T04:01:00Z\",\"spoolOldestAgeSeconds\":14340,"));
   const std::string table = HostTable(rows);
   EXPECT_THAT(table, HasSubstr("SPOOL"));
   EXPECT_THAT(table, HasSubstr("1234 (3h)"));
