@@ -1,8 +1,12 @@
 #include "agent/app/agent_enrollment.h"
 
+#include <sys/random.h>
+
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -50,6 +54,35 @@ absl::StatusOr<std::optional<NodeCredential>> LoadLocalCredential(const EnrollSe
   return std::optional<NodeCredential>();
 }
 
+namespace {
+
+// The id of this state directory's enrollment request: made (random, mode
+// 0600) before the first Enroll call and kept until the node key is saved, so
+// that a retry after a crash or a lost answer repeats the same request.
+absl::StatusOr<std::string> EnrollRequestId(const std::string& state_dir) {
+  const std::string path = state_dir + "/enroll_request";
+  std::ifstream in(path);
+  if (in) {
+    std::string id;
+    std::getline(in, id);
+    bool ok = id.size() == 32;
+    for (char c : id) ok &= (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    if (ok) return id;
+    // Torn or edited: a new request (the collector then refuses a taken id).
+  }
+  unsigned char raw[16];
+  if (getrandom(raw, sizeof(raw), 0) != static_cast<ssize_t>(sizeof(raw))) {
+    return absl::InternalError("cannot draw random bytes for the enrollment request");
+  }
+  std::string id = absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(raw), sizeof(raw)));
+  absl::Status saved = WritePrivateFile(path, id + "\n");
+  if (!saved.ok()) return absl::FailedPreconditionError(saved.message());
+  return id;
+}
+
+}  // namespace
+
 absl::StatusOr<NodeCredential> LoadOrEnroll(const EnrollSettings& settings) {
   absl::StatusOr<std::optional<NodeCredential>> local = LoadLocalCredential(settings);
   if (!local.ok()) return local.status();
@@ -63,6 +96,9 @@ absl::StatusOr<NodeCredential> LoadOrEnroll(const EnrollSettings& settings) {
   request.set_agent_id(settings.requested_agent_id.empty() ? settings.default_agent_id
                                                            : settings.requested_agent_id);
   *request.mutable_host() = settings.host;
+  absl::StatusOr<std::string> request_id = EnrollRequestId(settings.state_dir);
+  if (!request_id.ok()) return request_id.status();
+  request.set_request_id(*request_id);
   absl::Status last = absl::UnavailableError("no collector address");
   for (const CollectorChannelOptions& collector : settings.collectors) {
     absl::StatusOr<cleansweep::v1::EnrollResponse> enrolled =
@@ -71,6 +107,7 @@ absl::StatusOr<NodeCredential> LoadOrEnroll(const EnrollSettings& settings) {
       NodeCredential credential{enrolled->agent_id(), enrolled->node_key()};
       absl::Status saved = SaveNodeCredential(path, credential);
       if (!saved.ok()) return absl::FailedPreconditionError(saved.message());
+      std::remove((settings.state_dir + "/enroll_request").c_str());
       LOG_INFO("enrolled as agent %s with the collector at %s; node key saved in %s",
                credential.agent_id, collector.address, path);
       return credential;

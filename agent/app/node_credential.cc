@@ -96,13 +96,16 @@ absl::StatusOr<std::optional<NodeCredential>> LoadNodeCredential(const std::stri
 }
 
 absl::Status SaveNodeCredential(const std::string& path, const NodeCredential& credential) {
+  return WritePrivateFile(
+      path, absl::StrCat("# cleansweep agent credential: keep secret (mode 0600)\nagent_id=",
+                         credential.agent_id, "\nnode_key=", credential.node_key, "\n"));
+}
+
+absl::Status WritePrivateFile(const std::string& path, absl::string_view text) {
   const std::string tmp = path + ".tmp";
   ::unlink(tmp.c_str());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return ErrnoError("cannot create", tmp);
-  const std::string text =
-      absl::StrCat("# cleansweep agent credential: keep secret (mode 0600)\nagent_id=",
-                   credential.agent_id, "\nnode_key=", credential.node_key, "\n");
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   ok = ok && ::fsync(fd) == 0;
   if (::close(fd) != 0) ok = false;

@@ -40,6 +40,10 @@ absl::StatusOr<std::optional<NodeCredential>> LoadNodeCredential(const std::stri
 // Writes `credential` to `path` atomically with mode 0600.
 absl::Status SaveNodeCredential(const std::string& path, const NodeCredential& credential);
 
+// Writes `text` to `path` atomically (temporary file, fsync, rename) with
+// mode 0600.
+absl::Status WritePrivateFile(const std::string& path, absl::string_view text);
+
 }  // namespace cleansweep::agent
 
 #endif  // CLEANSWEEP_AGENT_APP_NODE_CREDENTIAL_H_

@@ -99,6 +99,11 @@ absl::StatusOr<cleansweep::v1::EnrollResponse> AgentEnrollment::Enroll(
     return absl::UnauthenticatedError("enrollment secret not accepted");
   }
   RETURN_IF_ERROR(ValidateAgentId(request.agent_id()));
+  const std::string& request_id = request.request_id();
+  if (!request_id.empty() && (request_id.size() < 32 || request_id.size() > 128 ||
+                              !IsLowerHex(request_id))) {
+    return absl::InvalidArgumentError("request_id must be 32-128 lower-case hex characters");
+  }
   unsigned char raw[kNodeKeyBytes];
   if (RAND_bytes(raw, sizeof(raw)) != 1) {
     return absl::InternalError("cannot draw random bytes for a node key");
@@ -110,7 +115,17 @@ absl::StatusOr<cleansweep::v1::EnrollResponse> AgentEnrollment::Enroll(
   credential.key_sha256 = Sha256Hex(node_key);
   credential.enrolled_at = clock_();
   credential.enrolled_peer = std::string(peer);
+  if (!request_id.empty()) credential.request_sha256 = Sha256Hex(request_id);
   absl::Status added = store_->AddAgentCredential(credential);
+  if (absl::IsAlreadyExists(added) && !request_id.empty()) {
+    // The same request again: the agent did not get (or could not save) the
+    // answer. The key it never saved is replaced; nobody else holds the
+    // request id, so this cannot take over another agent's identity.
+    absl::Status replaced = store_->ReplaceAgentKey(request.agent_id(),
+                                                    credential.request_sha256,
+                                                    credential.key_sha256);
+    if (replaced.ok()) added = absl::OkStatus();
+  }
   if (absl::IsAlreadyExists(added)) {
     return absl::AlreadyExistsError(absl::StrCat(
         "agent id ", request.agent_id(),

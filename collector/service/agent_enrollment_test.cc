@@ -132,6 +132,46 @@ TEST_F(AgentEnrollmentTest, AnIdEnrollsOnlyOnce) {
   EXPECT_THAT(again.status().message(), HasSubstr("--agent-id"));
 }
 
+TEST_F(AgentEnrollmentTest, RepeatingTheRequestCompletesAnInterruptedEnrollment) {
+  const std::string request_id(32, 'c');
+  cleansweep::v1::EnrollRequest request;
+  request.set_agent_id("ws-1");
+  request.set_enroll_secret(kSecret);
+  request.set_request_id(request_id);
+  auto lost = enrollment_->Enroll(request, "ipv4:10.0.0.7:40000");  // answer never saved
+  ASSERT_TRUE(lost.ok()) << lost.status();
+  auto retried = enrollment_->Enroll(request, "ipv4:10.0.0.7:40001");
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_NE(retried->node_key(), lost->node_key());
+  EXPECT_EQ(*enrollment_->Authenticate("Bearer " + retried->node_key()), "ws-1");
+  EXPECT_EQ(enrollment_->Authenticate("Bearer " + lost->node_key()).status().code(),
+            absl::StatusCode::kUnauthenticated);
+
+  // Another request for the same id, or none, is still refused.
+  request.set_request_id(std::string(32, 'd'));
+  EXPECT_EQ(enrollment_->Enroll(request, "p").status().code(), absl::StatusCode::kAlreadyExists);
+  request.clear_request_id();
+  EXPECT_EQ(enrollment_->Enroll(request, "p").status().code(), absl::StatusCode::kAlreadyExists);
+  // A wrong secret with the right request id is refused before anything else.
+  request.set_request_id(request_id);
+  request.set_enroll_secret("wrong-secret-but-long-enough");
+  EXPECT_EQ(enrollment_->Enroll(request, "p").status().code(), absl::StatusCode::kUnauthenticated);
+  // Once revoked, not even the original request brings the id back.
+  request.set_enroll_secret(kSecret);
+  ASSERT_TRUE(store_->RevokeAgent("ws-1", now_).ok());
+  EXPECT_EQ(enrollment_->Enroll(request, "p").status().code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(AgentEnrollmentTest, MalformedRequestIdIsInvalidArgument) {
+  cleansweep::v1::EnrollRequest request;
+  request.set_agent_id("ws-1");
+  request.set_enroll_secret(kSecret);
+  request.set_request_id("short");
+  EXPECT_EQ(enrollment_->Enroll(request, "p").status().code(), absl::StatusCode::kInvalidArgument);
+  request.set_request_id(std::string(32, 'G'));
+  EXPECT_EQ(enrollment_->Enroll(request, "p").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(AgentEnrollmentTest, BadAgentIdIsInvalidArgument) {
   EXPECT_EQ(Enroll("ws 1").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Enroll("").status().code(), absl::StatusCode::kInvalidArgument);

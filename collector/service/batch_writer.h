@@ -87,6 +87,9 @@ class BatchWriter {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;  // guarded by mu_
+  // Batches already committed and completed, freed by the next Submit (off
+  // the writer thread) or on destruction.
+  std::vector<Pending> stored_;  // guarded by mu_
   bool stopping_ = false;      // guarded by mu_
   uint64_t commits_ = 0;       // guarded by mu_
   uint64_t batches_ = 0;       // guarded by mu_

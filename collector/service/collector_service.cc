@@ -64,8 +64,13 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
     for (auto& r : replies) outbox_.push_back(std::move(r));
     StartNextWriteLocked();
     if (!handled.ok()) {
-      LOG_WARNING("closing stream of agent '%s' from %s: %s", handler_.agent_id(),
-                  handler_.peer(), handled.ToString());
+      if (handler_.agent_id().empty()) {
+        // The Hello itself was refused (e.g. it claims another agent).
+        LOG_WARNING("refused stream from %s: %s", handler_.peer(), handled.ToString());
+      } else {
+        LOG_WARNING("closing stream of agent '%s' from %s: %s", handler_.agent_id(),
+                    handler_.peer(), handled.ToString());
+      }
       RequestFinishLocked(ToGrpcStatus(handled));
       return;
     }

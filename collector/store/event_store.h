@@ -69,6 +69,7 @@ struct AgentCredential {
   absl::Time enrolled_at;
   std::string enrolled_peer;
   std::optional<absl::Time> revoked_at;  // set once by RevokeAgent, never cleared
+  std::string request_sha256;            // of the EnrollRequest.request_id; "" when none
 };
 
 // The facts an agent last reported about its host (RecordHostFacts) in the
@@ -238,6 +239,13 @@ class EventStore {
   // id was ever enrolled (revoked or not: a revoked id stays locked out) or
   // the key hash is taken.
   virtual absl::Status AddAgentCredential(const AgentCredential& credential) = 0;
+
+  // Replaces the key hash of `agent_id` when its credential is unrevoked and
+  // was enrolled with `request_sha256` (non-empty); FailedPrecondition
+  // otherwise. Completes an enrollment whose answer the agent never saved.
+  virtual absl::Status ReplaceAgentKey(absl::string_view agent_id,
+                                       absl::string_view request_sha256,
+                                       absl::string_view key_sha256) = 0;
 
   // The credential whose key hash is `key_sha256`; NotFound when none.
   virtual absl::StatusOr<AgentCredential> FindCredentialByKeyHash(

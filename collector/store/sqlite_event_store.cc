@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <array>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <tuple>
@@ -92,7 +94,8 @@ const std::vector<std::vector<const char*>>& Migrations() {
                   key_sha256    TEXT NOT NULL UNIQUE,
                   enrolled_us   INTEGER NOT NULL,
                   enrolled_peer TEXT NOT NULL,
-                  revoked_us    INTEGER) WITHOUT ROWID)sql",
+                  revoked_us    INTEGER,
+                  request_sha256 TEXT NOT NULL DEFAULT '') WITHOUT ROWID)sql",
       },
       // Version 5: host facts and which address belonged to which host when.
       // An open address period has valid_to_us NULL; at most one per
@@ -232,6 +235,17 @@ class Statement {
   void BindBlob(int i, const std::string& v) {
     sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   }
+  // Without SQLite's private copy: `v` must stay valid until the statement is
+  // stepped and Reset() (the hot insert path; saves a malloc and a copy each).
+  // Empty stays empty, never NULL (as in Bind).
+  void BindStatic(int i, absl::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data() != nullptr ? v.data() : "", static_cast<int>(v.size()),
+                      SQLITE_STATIC);
+  }
+  void BindBlobStatic(int i, absl::string_view v) {
+    sqlite3_bind_blob(stmt_, i, v.data() != nullptr ? v.data() : "", static_cast<int>(v.size()),
+                      SQLITE_STATIC);
+  }
   // Returns true while a row is available; errors end the iteration and are
   // reported by status().
   bool Step() {
@@ -255,6 +269,7 @@ class Statement {
   void Reset() {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
+    if (stmt_ != nullptr) rc_ = SQLITE_OK;  // a reused statement starts clean
   }
   int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
   bool IsNull(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
@@ -275,6 +290,23 @@ class Statement {
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
   int rc_;
+};
+
+// A statement of the store's own connection prepared once and kept (the
+// per-batch path runs the same few statements hundreds of times a second).
+// The handle resets it and clears its bindings when it goes out of scope, so
+// a SELECT left unfinished by an early return cannot hold up COMMIT.
+class CachedStatement {
+ public:
+  explicit CachedStatement(Statement* s) : s_(s) {}
+  ~CachedStatement() { s_->Reset(); }
+  CachedStatement(const CachedStatement&) = delete;
+  CachedStatement& operator=(const CachedStatement&) = delete;
+  Statement* operator->() { return s_; }
+  Statement& operator*() { return *s_; }
+
+ private:
+  Statement* s_;
 };
 
 absl::Status Exec(sqlite3* db, const char* sql) {
@@ -375,30 +407,35 @@ class SqliteEventStore final : public EventStore {
     }
     RETURN_IF_ERROR(UpsertAgentLocked(agent, now));
 
-    Statement insert(db_,
-                     "INSERT INTO events (agent_id, sequence, kind, time_us, received_us, src_ip, "
-                     "dst_ip, dst_port, payload) VALUES (?,?,?,?,?,?,?,?,?) "
-                     "ON CONFLICT (agent_id, sequence) DO NOTHING");
-    RETURN_IF_ERROR(insert.status());
+    ASSIGN_OR_RETURN(Statement * prepared,
+                     CachedLocked(kInsertEvent,
+                                  "INSERT INTO events (agent_id, sequence, kind, time_us, "
+                                  "received_us, src_ip, dst_ip, dst_port, payload) "
+                                  "VALUES (?,?,?,?,?,?,?,?,?) "
+                                  "ON CONFLICT (agent_id, sequence) DO NOTHING"));
+    CachedStatement insert(prepared);
     const int64_t received_us = absl::ToUnixMicros(now);
-    std::string payload;
+    // Every bound string outlives its step (SQLITE_STATIC: no copy per row);
+    // the payload buffer is reused across rows.
+    std::string& payload = payload_buffer_;
+    static constexpr absl::string_view kNoAddress = "";
     for (const Event& e : events) {
       EventColumns cols = ColumnsOf(e);
       if (!e.SerializeToString(&payload)) {
         return absl::InvalidArgumentError(
             absl::StrCat("event ", e.sequence(), " cannot be serialized"));
       }
-      insert.Reset();
-      insert.Bind(1, agent.agent_id);
-      insert.Bind(2, static_cast<int64_t>(e.sequence()));
-      insert.Bind(3, absl::string_view(cols.kind));
-      insert.Bind(4, e.has_time() ? TimestampMicros(e.time()) : received_us);
-      insert.Bind(5, received_us);
-      insert.Bind(6, cols.client ? absl::string_view(cols.client->ip()) : absl::string_view());
-      insert.Bind(7, cols.server ? absl::string_view(cols.server->ip()) : absl::string_view());
-      insert.Bind(8, static_cast<int64_t>(cols.server ? cols.server->port() : 0));
-      insert.BindBlob(9, payload);
-      RETURN_IF_ERROR(insert.Run());
+      insert->Reset();
+      insert->BindStatic(1, agent.agent_id);
+      insert->Bind(2, static_cast<int64_t>(e.sequence()));
+      insert->BindStatic(3, cols.kind);
+      insert->Bind(4, e.has_time() ? TimestampMicros(e.time()) : received_us);
+      insert->Bind(5, received_us);
+      insert->BindStatic(6, cols.client ? absl::string_view(cols.client->ip()) : kNoAddress);
+      insert->BindStatic(7, cols.server ? absl::string_view(cols.server->ip()) : kNoAddress);
+      insert->Bind(8, static_cast<int64_t>(cols.server ? cols.server->port() : 0));
+      insert->BindBlobStatic(9, payload);
+      RETURN_IF_ERROR(insert->Run());
     }
 
     ASSIGN_OR_RETURN(uint64_t acked, AckedLocked(agent.agent_id));
@@ -657,12 +694,14 @@ class SqliteEventStore final : public EventStore {
     }
     Statement insert(db_,
                      "INSERT INTO agent_credentials (agent_id, key_sha256, enrolled_us, "
-                     "enrolled_peer, revoked_us) VALUES (?,?,?,?,NULL) ON CONFLICT DO NOTHING");
+                     "enrolled_peer, revoked_us, request_sha256) VALUES (?,?,?,?,NULL,?) "
+                     "ON CONFLICT DO NOTHING");
     RETURN_IF_ERROR(insert.status());
     insert.Bind(1, c.agent_id);
     insert.Bind(2, c.key_sha256);
     insert.Bind(3, absl::ToUnixMicros(c.enrolled_at));
     insert.Bind(4, c.enrolled_peer);
+    insert.Bind(5, c.request_sha256);
     RETURN_IF_ERROR(insert.Run());
     if (sqlite3_changes(db_) == 0) {
       return absl::AlreadyExistsError(
@@ -677,6 +716,26 @@ class SqliteEventStore final : public EventStore {
 
   absl::StatusOr<AgentCredential> GetAgentCredential(absl::string_view agent_id) override {
     return QueryCredential("agent_id", agent_id);
+  }
+
+  absl::Status ReplaceAgentKey(absl::string_view agent_id, absl::string_view request_sha256,
+                              absl::string_view key_sha256) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    if (request_sha256.empty()) return absl::InvalidArgumentError("no request hash");
+    Statement update(db_,
+                     "UPDATE agent_credentials SET key_sha256 = ? WHERE agent_id = ? AND "
+                     "request_sha256 = ? AND revoked_us IS NULL");
+    RETURN_IF_ERROR(update.status());
+    update.Bind(1, key_sha256);
+    update.Bind(2, agent_id);
+    update.Bind(3, request_sha256);
+    RETURN_IF_ERROR(update.Run());
+    if (sqlite3_changes(db_) == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("agent ", agent_id, " has no unrevoked enrollment with that request"));
+    }
+    return absl::OkStatus();
   }
 
   absl::Status RevokeAgent(absl::string_view agent_id, absl::Time now) override {
@@ -699,8 +758,8 @@ class SqliteEventStore final : public EventStore {
     std::lock_guard<std::mutex> lock(mu_);
     RETURN_IF_ERROR(CheckOpen());
     Statement q(db_,
-                "SELECT agent_id, key_sha256, enrolled_us, enrolled_peer, revoked_us "
-                "FROM agent_credentials ORDER BY agent_id");
+                "SELECT agent_id, key_sha256, enrolled_us, enrolled_peer, revoked_us, "
+                "request_sha256 FROM agent_credentials ORDER BY agent_id");
     RETURN_IF_ERROR(q.status());
     std::vector<AgentCredential> out;
     while (q.Step()) out.push_back(CredentialFromRow(q));
@@ -946,6 +1005,7 @@ class SqliteEventStore final : public EventStore {
   absl::Status Close() override {
     std::lock_guard<std::mutex> lock(mu_);
     if (db_ == nullptr) return absl::OkStatus();
+    for (auto& s : cached_) s.reset();  // finalized, or close would fail with BUSY
     int rc = sqlite3_close(db_);
     if (rc != SQLITE_OK) {
       return absl::InternalError(
@@ -963,6 +1023,7 @@ class SqliteEventStore final : public EventStore {
     c.enrolled_at = absl::FromUnixMicros(q.Int(2));
     c.enrolled_peer = q.Text(3);
     if (!q.IsNull(4)) c.revoked_at = absl::FromUnixMicros(q.Int(4));
+    c.request_sha256 = q.Text(5);
     return c;
   }
 
@@ -972,7 +1033,7 @@ class SqliteEventStore final : public EventStore {
     std::lock_guard<std::mutex> lock(mu_);
     RETURN_IF_ERROR(CheckOpen());
     Statement q(db_, absl::StrCat("SELECT agent_id, key_sha256, enrolled_us, enrolled_peer, "
-                                  "revoked_us FROM agent_credentials WHERE ",
+                                  "revoked_us, request_sha256 FROM agent_credentials WHERE ",
                                   column, " = ?"));
     RETURN_IF_ERROR(q.status());
     q.Bind(1, value);
@@ -994,12 +1055,16 @@ class SqliteEventStore final : public EventStore {
   }
 
   absl::Status UpsertAgentLocked(const AgentIdentity& agent, absl::Time now) {
-    Statement q(db_,
-                "INSERT INTO agents (agent_id, hostname, version, peer, first_seen_us, "
-                "last_seen_us) VALUES (?,?,?,?,?,?) ON CONFLICT (agent_id) DO UPDATE SET "
-                "hostname = excluded.hostname, version = excluded.version, peer = excluded.peer, "
-                "last_seen_us = MAX(last_seen_us, excluded.last_seen_us)");
-    RETURN_IF_ERROR(q.status());
+    ASSIGN_OR_RETURN(
+        Statement * prepared,
+        CachedLocked(kUpsertAgent,
+                     "INSERT INTO agents (agent_id, hostname, version, peer, first_seen_us, "
+                     "last_seen_us) VALUES (?,?,?,?,?,?) ON CONFLICT (agent_id) DO UPDATE SET "
+                     "hostname = excluded.hostname, version = excluded.version, "
+                     "peer = excluded.peer, "
+                     "last_seen_us = MAX(last_seen_us, excluded.last_seen_us)"));
+    CachedStatement cached(prepared);
+    Statement& q = *cached;
     const int64_t now_us = absl::ToUnixMicros(now);
     q.Bind(1, agent.agent_id);
     q.Bind(2, agent.hostname);
@@ -1016,10 +1081,12 @@ class SqliteEventStore final : public EventStore {
   absl::StatusOr<uint64_t> AdvanceLocked(absl::string_view agent_id, uint64_t acked) {
     while (true) {
       {
-        Statement next(db_,
-                       "SELECT sequence FROM events WHERE agent_id = ? AND sequence > ? "
-                       "ORDER BY sequence");
-        RETURN_IF_ERROR(next.status());
+        ASSIGN_OR_RETURN(Statement * prepared,
+                         CachedLocked(kNextSequences,
+                                      "SELECT sequence FROM events WHERE agent_id = ? AND "
+                                      "sequence > ? ORDER BY sequence"));
+        CachedStatement cached(prepared);
+        Statement& next = *cached;
         next.Bind(1, agent_id);
         next.Bind(2, static_cast<int64_t>(acked));
         while (next.Step()) {
@@ -1027,15 +1094,17 @@ class SqliteEventStore final : public EventStore {
           ++acked;
         }
         RETURN_IF_ERROR(next.status());
-      }  // finalized: an unfinished SELECT would block COMMIT
+      }  // reset: an unfinished SELECT would block COMMIT
       // Sequences recorded as lost (RecordLostRange) are accounted for: step
       // over a gap that starts at the next sequence, then keep counting events.
       uint64_t gap_last = 0;
       {
-        Statement gap(db_,
-                      "SELECT MAX(last_sequence) FROM gaps WHERE agent_id = ? AND "
-                      "first_sequence <= ? AND last_sequence > ?");
-        RETURN_IF_ERROR(gap.status());
+        ASSIGN_OR_RETURN(Statement * prepared,
+                         CachedLocked(kGapAfter,
+                                      "SELECT MAX(last_sequence) FROM gaps WHERE agent_id = ? "
+                                      "AND first_sequence <= ? AND last_sequence > ?"));
+        CachedStatement cached(prepared);
+        Statement& gap = *cached;
         gap.Bind(1, agent_id);
         gap.Bind(2, static_cast<int64_t>(acked + 1));
         gap.Bind(3, static_cast<int64_t>(acked));
@@ -1045,11 +1114,13 @@ class SqliteEventStore final : public EventStore {
       if (gap_last <= acked) break;
       acked = gap_last;
     }
-    Statement progress(db_,
-                       "INSERT INTO agent_progress (agent_id, acked_sequence) VALUES (?, ?) "
-                       "ON CONFLICT (agent_id) DO UPDATE SET acked_sequence = "
-                       "excluded.acked_sequence");
-    RETURN_IF_ERROR(progress.status());
+    ASSIGN_OR_RETURN(Statement * prepared,
+                     CachedLocked(kSetProgress,
+                                  "INSERT INTO agent_progress (agent_id, acked_sequence) "
+                                  "VALUES (?, ?) ON CONFLICT (agent_id) DO UPDATE SET "
+                                  "acked_sequence = excluded.acked_sequence"));
+    CachedStatement cached(prepared);
+    Statement& progress = *cached;
     progress.Bind(1, agent_id);
     progress.Bind(2, static_cast<int64_t>(acked));
     RETURN_IF_ERROR(progress.Run());
@@ -1057,8 +1128,11 @@ class SqliteEventStore final : public EventStore {
   }
 
   absl::StatusOr<uint64_t> AckedLocked(absl::string_view agent_id) {
-    Statement q(db_, "SELECT acked_sequence FROM agent_progress WHERE agent_id = ?");
-    RETURN_IF_ERROR(q.status());
+    ASSIGN_OR_RETURN(Statement * prepared,
+                     CachedLocked(kAcked,
+                                  "SELECT acked_sequence FROM agent_progress WHERE agent_id = ?"));
+    CachedStatement cached(prepared);
+    Statement& q = *cached;
     q.Bind(1, agent_id);
     uint64_t acked = 0;
     if (q.Step()) acked = static_cast<uint64_t>(q.Int(0));
@@ -1066,9 +1140,31 @@ class SqliteEventStore final : public EventStore {
     return acked;
   }
 
+  // The statements of the event path, prepared on first use. mu_ held.
+  enum CachedSql {
+    kInsertEvent,
+    kUpsertAgent,
+    kNextSequences,
+    kGapAfter,
+    kSetProgress,
+    kAcked,
+    kCachedSqlCount
+  };
+  absl::StatusOr<Statement*> CachedLocked(CachedSql which, absl::string_view sql) {
+    std::unique_ptr<Statement>& slot = cached_[which];
+    if (slot == nullptr) {
+      auto prepared = std::make_unique<Statement>(db_, sql);
+      RETURN_IF_ERROR(prepared->status());
+      slot = std::move(prepared);
+    }
+    return slot.get();
+  }
+
   std::mutex mu_;
   sqlite3* db_;
   const std::string path_;
+  std::array<std::unique_ptr<Statement>, kCachedSqlCount> cached_;  // guarded by mu_
+  std::string payload_buffer_;                                      // guarded by mu_
 };
 
 absl::StatusOr<int> ReadUserVersion(sqlite3* db) {
@@ -1113,7 +1209,10 @@ absl::StatusOr<EventStorePtr> OpenSqliteEventStore(const std::string& path,
   }
   int flags = options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (may_create) flags |= SQLITE_OPEN_CREATE;
-  flags |= SQLITE_OPEN_FULLMUTEX;
+  // The store serializes every use of the connection with its own mutex, so
+  // SQLite's per-call connection mutex (a lock and unlock around every bind,
+  // step and column read: ~7 % of the collector's CPU under load) is skipped.
+  flags |= SQLITE_OPEN_NOMUTEX;
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   // Owns `db` until it is handed to the store.
@@ -1151,6 +1250,12 @@ absl::StatusOr<EventStorePtr> OpenSqliteEventStore(const std::string& path,
       }
     }
     RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous = FULL"));
+    // A group commit writes up to ~50,000 rows (~15 MiB of table and index
+    // pages) in one transaction. With SQLite's default 2 MiB cache the dirty
+    // pages spill to the WAL in the middle of the transaction and are written
+    // again when touched later: ~10 % of the writer thread under load. The
+    // cache is filled only as pages are used, so an idle collector stays small.
+    RETURN_IF_ERROR(Exec(db, "PRAGMA cache_size = -32768"));  // KiB
     RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys = ON"));
     const int target =
         options.stop_at_version_for_test > 0 ? options.stop_at_version_for_test : known;

@@ -13,7 +13,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "agent/app/agent_enrollment.h"
 #include "agent/app/node_credential.h"
+#include "agent/uplink/enroll_client.h"
 #include "cleansweep/v1/agent_service.grpc.pb.h"
 #include "collector/store/sqlite_event_store.h"
 #include "gmock/gmock.h"
@@ -95,6 +97,39 @@ TEST_F(IdentityTest, EnrollsOnceKeepsAPrivateKeyAndTheCollectorOnlyItsHash) {
   EXPECT_EQ(second.exit_code, 0) << second.stderr_text;
   EXPECT_EQ(StoredFor("ws-a"), 2 * events);
   EXPECT_THAT(collector_->stderr_text(), HasSubstr("enrolled agent ws-a from ipv4:127.0.0.1:"));
+}
+
+TEST_F(IdentityTest, AnEnrollmentInterruptedAfterTheCollectorAnsweredCompletesOnRetry) {
+  // The agent had made its request id and sent Enroll; the collector enrolled
+  // the id and answered, and the agent died before saving the key.
+  const std::string request_id = "0123456789abcdef0123456789abcdef";
+  ASSERT_EQ(mkdir(path("a").c_str(), 0700), 0);
+  ASSERT_TRUE(agent::WritePrivateFile(path("a/enroll_request"), request_id + "\n").ok());
+  auto secret = agent::ReadEnrollSecret(path("enroll-secret"));
+  ASSERT_TRUE(secret.ok());
+  agent::CollectorChannelOptions channel;
+  channel.address = collector_->address();
+  channel.ca_pem = env_.ca_pem();
+  cleansweep::v1::EnrollRequest request;
+  request.set_agent_id("ws-a");
+  request.set_enroll_secret(*secret);
+  request.set_request_id(request_id);
+  auto lost = agent::EnrollWithCollector(channel, request, absl::Seconds(30));
+  ASSERT_TRUE(lost.ok()) << lost.status();
+
+  // Restarted, the agent repeats its request and gets a key it can keep.
+  ProcessResult agent = RunAgent("ws-a", "a", /*with_secret=*/true);
+  ASSERT_EQ(agent.exit_code, 0) << agent.stderr_text << collector_->stderr_text();
+  EXPECT_GT(StoredFor("ws-a"), 0u);
+  auto saved = agent::ParseNodeCredential(ReadFileOrDie(path("a/node_key")));
+  ASSERT_TRUE(saved.ok());
+  EXPECT_NE(saved->node_key, lost->node_key());
+  struct stat st;
+  EXPECT_NE(stat(path("a/enroll_request").c_str(), &st), 0) << "request kept after the key";
+  // A different request for the same id is still refused.
+  request.set_request_id(std::string(32, 'e'));
+  EXPECT_EQ(agent::EnrollWithCollector(channel, request, absl::Seconds(30)).status().code(),
+            absl::StatusCode::kAlreadyExists);
 }
 
 TEST_F(IdentityTest, NoKeyIsRefused) {
@@ -188,8 +223,10 @@ TEST_F(IdentityTest, AKeyCannotSpeakForAnotherAgent) {
   EXPECT_THAT(agent.stderr_text, HasSubstr("belongs to agent ws-a"));
   EXPECT_EQ(StoredFor("ws-a"), a_before);
   EXPECT_EQ(StoredFor("ws-b"), b_before);
-  EXPECT_THAT(collector_->stderr_text(), HasSubstr("belongs to agent ws-a, but Hello claims agent ws-b"));
-  EXPECT_THAT(collector_->stderr_text(), HasSubstr("from ipv4:127.0.0.1:"));
+  EXPECT_THAT(collector_->stderr_text(),
+              ::testing::ContainsRegex("refused stream from ipv4:127\\.0\\.0\\.1:[0-9]+: "
+                                       "PERMISSION_DENIED: the node key belongs to agent ws-a, "
+                                       "but Hello claims agent ws-b"));
 }
 
 }  // namespace
