@@ -9,99 +9,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/sqlite/sqlite_util.h"
 #include "common/status_macros.h"
 
 namespace cleansweep::agent {
 namespace {
 
+using sqlite::Exec;
+using sqlite::Statement;
+using sqlite::Transaction;
+
 constexpr char kSpoolFull[] = "spool_full";
 constexpr char kWriteError[] = "spool_write_error";
-
-absl::Status SqliteError(sqlite3* db, absl::string_view what) {
-  return absl::InternalError(absl::StrCat("spool: ", what, ": ", sqlite3_errmsg(db)));
-}
-
-absl::Status Exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    absl::Status s = absl::InternalError(
-        absl::StrCat("spool: ", err ? err : sqlite3_errmsg(db), " (while running: ", sql, ")"));
-    sqlite3_free(err);
-    return s;
-  }
-  return absl::OkStatus();
-}
-
-// A prepared statement, finalized on destruction.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
-  }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  absl::Status status() const {
-    return rc_ == SQLITE_OK || rc_ == SQLITE_ROW || rc_ == SQLITE_DONE
-               ? absl::OkStatus()
-               : SqliteError(db_, "statement failed");
-  }
-  void Bind(int i, uint64_t v) { sqlite3_bind_int64(stmt_, i, static_cast<int64_t>(v)); }
-  void BindInt(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  void BindText(int i, const std::string& s) {
-    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-  }
-  void BindBlob(int i, const std::string& s) {
-    sqlite3_bind_blob(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
-  }
-  bool Step() {
-    if (rc_ != SQLITE_OK && rc_ != SQLITE_ROW) return false;
-    rc_ = sqlite3_step(stmt_);
-    return rc_ == SQLITE_ROW;
-  }
-  absl::Status Run() {
-    Step();
-    return rc_ == SQLITE_DONE ? absl::OkStatus() : SqliteError(db_, "write failed");
-  }
-  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
-  uint64_t UInt(int col) const { return static_cast<uint64_t>(sqlite3_column_int64(stmt_, col)); }
-  std::string Text(int col) const {
-    const unsigned char* p = sqlite3_column_text(stmt_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-  const void* Blob(int col, int* size) const {
-    *size = sqlite3_column_bytes(stmt_, col);
-    return sqlite3_column_blob(stmt_, col);
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_;
-};
-
-// BEGIN IMMEDIATE … COMMIT; rolled back unless committed.
-class Tx {
- public:
-  explicit Tx(sqlite3* db) : db_(db) {}
-  ~Tx() {
-    if (open_) Exec(db_, "ROLLBACK").IgnoreError();
-  }
-  absl::Status Begin() {
-    RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
-    open_ = true;
-    return absl::OkStatus();
-  }
-  absl::Status Commit() {
-    RETURN_IF_ERROR(Exec(db_, "COMMIT"));
-    open_ = false;
-    return absl::OkStatus();
-  }
-
- private:
-  sqlite3* db_;
-  bool open_ = false;
-};
 
 int64_t EventTimeUs(const cleansweep::v1::Event& e) {
   return e.has_time() ? e.time().seconds() * 1000000 + e.time().nanos() / 1000 : 0;
@@ -165,7 +84,7 @@ absl::Status SqliteSpool::CreateSchema() {
   // commit would cost milliseconds on a busy workstation disk, and what a
   // power cut loses is events from the instant the machine itself went down.
   RETURN_IF_ERROR(Exec(db_, "PRAGMA synchronous=NORMAL"));
-  Tx tx(db_);
+  Transaction tx(db_);
   RETURN_IF_ERROR(tx.Begin());  // takes the exclusive lock (SQLITE_BUSY if held)
   RETURN_IF_ERROR(Exec(db_,
                        "CREATE TABLE IF NOT EXISTS events ("
@@ -188,7 +107,7 @@ absl::Status SqliteSpool::LoadState() {
   events_ = bytes_ = last_sequence_ = lost_total_ = 0;
   lost_.clear();
   {
-    Stmt q(db_, "SELECT key, value FROM meta");
+    Statement q(db_, "SELECT key, value FROM meta");
     RETURN_IF_ERROR(q.status());
     while (q.Step()) {
       const std::string key = q.Text(0);
@@ -198,9 +117,9 @@ absl::Status SqliteSpool::LoadState() {
     RETURN_IF_ERROR(q.status());
   }
   {
-    Stmt q(db_,
-           "SELECT COUNT(*), COALESCE(SUM(length(payload)), 0), COALESCE(MAX(sequence), 0) "
-           "FROM events");
+    Statement q(db_,
+                "SELECT COUNT(*), COALESCE(SUM(length(payload)), 0), COALESCE(MAX(sequence), 0) "
+                "FROM events");
     RETURN_IF_ERROR(q.status());
     if (q.Step()) {
       events_ = q.UInt(0);
@@ -211,9 +130,9 @@ absl::Status SqliteSpool::LoadState() {
     RETURN_IF_ERROR(q.status());
   }
   {
-    Stmt q(db_,
-           "SELECT first_sequence, last_sequence, count, reason FROM lost "
-           "ORDER BY first_sequence");
+    Statement q(db_,
+                "SELECT first_sequence, last_sequence, count, reason FROM lost "
+                "ORDER BY first_sequence");
     RETURN_IF_ERROR(q.status());
     while (q.Step()) {
       lost_.push_back({q.UInt(0), q.UInt(1), q.UInt(2), q.Text(3)});
@@ -301,12 +220,12 @@ absl::Status SqliteSpool::Flush() {
 }
 
 absl::Status SqliteSpool::SetMetaLocked(const char* key, uint64_t value) {
-  Stmt s(db_,
-         "INSERT INTO meta (key, value) VALUES (?, ?) "
-         "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  Statement s(db_,
+              "INSERT INTO meta (key, value) VALUES (?, ?) "
+              "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
   RETURN_IF_ERROR(s.status());
-  s.BindText(1, key);
-  s.Bind(2, value);
+  s.Bind(1, key);
+  s.Bind(2, static_cast<int64_t>(value));
   return s.Run();
 }
 
@@ -336,13 +255,13 @@ absl::Status SqliteSpool::PushLocked(const cleansweep::v1::Event& event,
                                      const std::string& payload) {
   const uint64_t seq = event.sequence();
   RETURN_IF_ERROR(BeginLocked());
-  Stmt insert(db_,
-              "INSERT INTO events (sequence, time_us, payload) VALUES (?, ?, ?) "
-              "ON CONFLICT (sequence) DO NOTHING");
+  Statement insert(db_,
+                   "INSERT INTO events (sequence, time_us, payload) VALUES (?, ?, ?) "
+                   "ON CONFLICT (sequence) DO NOTHING");
   RETURN_IF_ERROR(insert.status());
-  insert.Bind(1, seq);
-  insert.BindInt(2, EventTimeUs(event));
-  insert.BindBlob(3, payload);
+  insert.Bind(1, static_cast<int64_t>(seq));
+  insert.Bind(2, EventTimeUs(event));
+  insert.BindBlobStatic(3, payload);
   RETURN_IF_ERROR(insert.Run());
   if (sqlite3_changes(db_) == 1) {
     ++events_;
@@ -361,7 +280,7 @@ absl::Status SqliteSpool::PushLocked(const cleansweep::v1::Event& event,
 absl::Status SqliteSpool::DropOldestLocked() {
   uint64_t first = 0, last = 0, count = 0, freed = 0;
   {
-    Stmt q(db_, "SELECT sequence, length(payload) FROM events ORDER BY sequence");
+    Statement q(db_, "SELECT sequence, length(payload) FROM events ORDER BY sequence");
     RETURN_IF_ERROR(q.status());
     while (bytes_ - freed > options_.max_bytes && q.Step()) {
       if (count == 0) first = q.UInt(0);
@@ -372,9 +291,9 @@ absl::Status SqliteSpool::DropOldestLocked() {
     RETURN_IF_ERROR(q.status());
   }  // finalized before the DELETE
   if (count == 0) return absl::OkStatus();
-  Stmt del(db_, "DELETE FROM events WHERE sequence <= ?");
+  Statement del(db_, "DELETE FROM events WHERE sequence <= ?");
   RETURN_IF_ERROR(del.status());
-  del.Bind(1, last);
+  del.Bind(1, static_cast<int64_t>(last));
   RETURN_IF_ERROR(del.Run());
   events_ -= count;
   bytes_ -= freed;
@@ -390,11 +309,11 @@ absl::Status SqliteSpool::RecordLostLocked(uint64_t first, uint64_t last, uint64
     LostRange& r = lost_.back();
     r.last = last;
     r.count += count;
-    Stmt up(db_, "UPDATE lost SET last_sequence = ?, count = ? WHERE first_sequence = ?");
+    Statement up(db_, "UPDATE lost SET last_sequence = ?, count = ? WHERE first_sequence = ?");
     RETURN_IF_ERROR(up.status());
-    up.Bind(1, r.last);
-    up.Bind(2, r.count);
-    up.Bind(3, r.first);
+    up.Bind(1, static_cast<int64_t>(r.last));
+    up.Bind(2, static_cast<int64_t>(r.count));
+    up.Bind(3, static_cast<int64_t>(r.first));
     return up.Run();
   }
   // Logged once per range; a full spool then drops on nearly every event.
@@ -402,14 +321,14 @@ absl::Status SqliteSpool::RecordLostLocked(uint64_t first, uint64_t last, uint64
       "spool: dropping events without sending them (%s), from sequence %d on "
       "(limit %d payload bytes)",
       reason, first, options_.max_bytes);
-  Stmt ins(db_,
-           "INSERT OR REPLACE INTO lost (first_sequence, last_sequence, count, reason) "
-           "VALUES (?, ?, ?, ?)");
+  Statement ins(db_,
+                "INSERT OR REPLACE INTO lost (first_sequence, last_sequence, count, reason) "
+                "VALUES (?, ?, ?, ?)");
   RETURN_IF_ERROR(ins.status());
-  ins.Bind(1, first);
-  ins.Bind(2, last);
-  ins.Bind(3, count);
-  ins.BindText(4, reason);
+  ins.Bind(1, static_cast<int64_t>(first));
+  ins.Bind(2, static_cast<int64_t>(last));
+  ins.Bind(3, static_cast<int64_t>(count));
+  ins.Bind(4, reason);
   RETURN_IF_ERROR(ins.Run());
   LostRange r{first, last, count, reason};
   auto it =
@@ -436,14 +355,15 @@ uint64_t SqliteSpool::CopyAfter(
   if (max == 0 || after >= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
     return highest;
   }
-  Stmt q(db_, "SELECT sequence, payload FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?");
-  q.Bind(1, after);
-  q.Bind(2, static_cast<uint64_t>(max));
+  Statement q(db_,
+              "SELECT sequence, payload FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?");
+  q.Bind(1, static_cast<int64_t>(after));
+  q.Bind(2, static_cast<int64_t>(max));
   while (q.Step()) {
-    int size = 0;
-    const void* p = q.Blob(1, &size);
+    const absl::string_view payload = q.BlobView(1);
     cleansweep::v1::Event* e = out->Add();
-    if (!e->ParseFromArray(p, size) || e->sequence() != q.UInt(0)) {
+    if (!e->ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
+        e->sequence() != q.UInt(0)) {
       // A damaged row: still send its sequence so the collector's count
       // stays contiguous, but say so.
       LOG_ERROR("spool: stored event %d is damaged; sending it without content", q.UInt(0));
@@ -459,9 +379,9 @@ uint64_t SqliteSpool::CopyAfter(
 size_t SqliteSpool::CountAfter(uint64_t after, size_t cap) const {
   std::lock_guard<std::mutex> lock(mu_);
   if (cap == 0 || after >= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return 0;
-  Stmt q(db_, "SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE sequence > ? LIMIT ?)");
-  q.Bind(1, after);
-  q.Bind(2, static_cast<uint64_t>(cap));
+  Statement q(db_, "SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE sequence > ? LIMIT ?)");
+  q.Bind(1, static_cast<int64_t>(after));
+  q.Bind(2, static_cast<int64_t>(cap));
   size_t n = q.Step() ? static_cast<size_t>(q.UInt(0)) : 0;
   if (!q.status().ok()) LOG_ERROR("%s", q.status().message());
   return n;
@@ -485,7 +405,7 @@ std::vector<LostRange> SqliteSpool::lost_ranges() const {
 uint64_t SqliteSpool::first_sequence() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (events_ == 0) return 0;
-  Stmt q(db_, "SELECT MIN(sequence) FROM events");
+  Statement q(db_, "SELECT MIN(sequence) FROM events");
   return q.Step() ? q.UInt(0) : 0;
 }
 
@@ -502,11 +422,11 @@ void SqliteSpool::AckThrough(uint64_t sequence) {
     RETURN_IF_ERROR(BeginLocked());
     uint64_t n = 0, freed = 0;
     {
-      Stmt q(db_,
-             "SELECT COUNT(*), COALESCE(SUM(length(payload)), 0) FROM events "
-             "WHERE sequence <= ?");
+      Statement q(db_,
+                  "SELECT COUNT(*), COALESCE(SUM(length(payload)), 0) FROM events "
+                  "WHERE sequence <= ?");
       RETURN_IF_ERROR(q.status());
-      q.BindInt(1, through);
+      q.Bind(1, through);
       if (q.Step()) {
         n = q.UInt(0);
         freed = q.UInt(1);
@@ -514,15 +434,15 @@ void SqliteSpool::AckThrough(uint64_t sequence) {
       RETURN_IF_ERROR(q.status());
     }
     if (n > 0) {
-      Stmt del(db_, "DELETE FROM events WHERE sequence <= ?");
+      Statement del(db_, "DELETE FROM events WHERE sequence <= ?");
       RETURN_IF_ERROR(del.status());
-      del.BindInt(1, through);
+      del.Bind(1, through);
       RETURN_IF_ERROR(del.Run());
     }
     if (lost_covered) {
-      Stmt del(db_, "DELETE FROM lost WHERE last_sequence <= ?");
+      Statement del(db_, "DELETE FROM lost WHERE last_sequence <= ?");
       RETURN_IF_ERROR(del.status());
-      del.BindInt(1, through);
+      del.Bind(1, through);
       RETURN_IF_ERROR(del.Run());
     }
     events_ -= n;
@@ -544,7 +464,7 @@ OutboundQueueStats SqliteSpool::stats() const {
   s.bytes = bytes_;
   s.lost_events = lost_total_;
   if (events_ > 0) {
-    Stmt q(db_, "SELECT time_us FROM events ORDER BY sequence LIMIT 1");
+    Statement q(db_, "SELECT time_us FROM events ORDER BY sequence LIMIT 1");
     if (q.Step()) s.oldest_time_us = q.Int(0);
   }
   return s;
