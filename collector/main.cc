@@ -7,6 +7,7 @@
 #include "collector/cli/addresses_command.h"
 #include "collector/cli/commands.h"
 #include "collector/cli/hosts_commands.h"
+#include "collector/cli/rules_command.h"
 
 int main(int argc, char** argv) {
   using namespace cleansweep::collector;
@@ -85,6 +86,16 @@ int main(int argc, char** argv) {
                             "2h/90m/1d ago");
   addresses_cmd->add_flag("--json", addresses.json, "One JSON object per line");
 
+  RulesCheckConfig rules_check;
+  CLI::App* rules_cmd = app.add_subcommand("rules", "Detection rules, worm knowledge base, site");
+  rules_cmd->require_subcommand(1);
+  CLI::App* rules_check_cmd = rules_cmd->add_subcommand(
+      "check", "Validate a rules directory (worms, detection, site .textproto); exit 1 on error");
+  rules_check_cmd
+      ->add_option("DIR", rules_check.dir,
+                   "Rules directory; default \"rules\" in the current working directory")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -107,5 +118,6 @@ int main(int argc, char** argv) {
   if (import_cmd->parsed()) return RunInventoryImport(inventory_import);
   if (hosts_cmd->parsed()) return RunHosts(hosts);
   if (addresses_cmd->parsed()) return RunAddresses(addresses);
+  if (rules_check_cmd->parsed()) return RunRulesCheck(rules_check);
   return kExitUsage;
 }
