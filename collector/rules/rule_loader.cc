@@ -336,7 +336,10 @@ void CheckSite(const std::string& path, const TextFormat::ParseInfoTree& tree,
       CheckNamedAddresses(root, "approved_relays", "approved relay", site.approved_relays(), errors);
   CheckNamedAddresses(root, "mail_servers", "mail server", site.mail_servers(), errors);
   CheckNamedAddresses(root, "public_egress", "public egress", site.public_egress(), errors);
-  for (const auto& [relay, where] : relays) {
+  for (const auto& entry : relays) {
+    // Named members, not a structured binding: lambdas may not capture those in C++20.
+    const auto& relay = entry.first;
+    const auto& where = entry.second;
     const bool inside = std::any_of(internal.begin(), internal.end(),
                                     [&](const Cidr& net) { return net.Contains(relay); });
     if (!inside) {
