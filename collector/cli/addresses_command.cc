@@ -1,4 +1,5 @@
 #include "collector/cli/addresses_command.h"
+#include "collector/cli/cli_util.h"
 
 #include <algorithm>
 #include <iostream>
@@ -15,16 +16,6 @@
 
 namespace cleansweep::collector {
 namespace {
-
-int Fail(absl::string_view message) {
-  std::cerr << "cleansweep-collector: " << message << "\n";
-  return kExitFailure;
-}
-
-int Usage(absl::string_view message) {
-  std::cerr << "cleansweep-collector: " << message << "\nRun with --help for more information.\n";
-  return kExitUsage;
-}
 
 std::string ShortTime(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
@@ -84,11 +75,7 @@ int RunAddresses(const AddressesConfig& config) {
     if (!at.ok()) return Usage(absl::StrCat("--at: ", at.status().message()));
     filter.at = *at;
   }
-  // Read-only like the other query commands: never creates or migrates.
-  SqliteOptions options;
-  options.create = false;
-  options.read_only = true;
-  absl::StatusOr<EventStorePtr> store = OpenSqliteEventStore(config.db_path, options);
+  absl::StatusOr<EventStorePtr> store = OpenForQuery(config.db_path);
   if (!store.ok()) return Fail(store.status().message());
   absl::StatusOr<std::vector<AddressRecord>> rows = (*store)->ListAddressHistory(filter);
   if (!rows.ok()) {

@@ -1,4 +1,5 @@
 #include "collector/cli/commands.h"
+#include "collector/cli/cli_util.h"
 
 #include <grpcpp/grpcpp.h>
 #include <malloc.h>
@@ -41,16 +42,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view 
   return ss.str();
 }
 
-int Fail(absl::string_view message) {
-  std::cerr << "cleansweep-collector: " << message << "\n";
-  return kExitFailure;
-}
-
-int Usage(absl::string_view message) {
-  std::cerr << "cleansweep-collector: " << message << "\nRun with --help for more information.\n";
-  return kExitUsage;
-}
-
 // Host part of "host:port" / "[v6]:port", as the user wrote it.
 std::string HostOf(const std::string& address) {
   size_t colon = address.rfind(':');
@@ -81,14 +72,6 @@ absl::StatusOr<cleansweep::v1::CaptureConfig> BuildCaptureConfig(const ServeConf
     for (uint32_t t : *types) config.add_dns_qtypes(t);
   }
   return config;
-}
-
-// Query commands open the file read-only: they never create or migrate it.
-absl::StatusOr<EventStorePtr> OpenForQuery(const std::string& path) {
-  SqliteOptions options;
-  options.create = false;
-  options.read_only = true;
-  return OpenSqliteEventStore(path, options);
 }
 
 // glibc malloc setting for the server, made before any thread starts: no
@@ -275,12 +258,11 @@ int RunAgents(const AgentsConfig& config) {
       return a.identity.agent_id == c.agent_id;
     });
     if (it == agents->end()) {
-      AgentSummary silent;
+      AgentSummary& silent = agents->emplace_back();
       silent.identity.agent_id = c.agent_id;
       silent.identity.peer = c.enrolled_peer;
       silent.first_seen = silent.last_seen = c.enrolled_at;
       silent.credential = c;
-      agents->push_back(std::move(silent));
     } else {
       it->credential = c;
     }

@@ -1,4 +1,5 @@
 #include "collector/cli/hosts_commands.h"
+#include "collector/cli/cli_util.h"
 
 #include <cerrno>
 #include <cstring>
@@ -17,19 +18,6 @@
 #include "common/time_util.h"
 
 namespace cleansweep::collector {
-namespace {
-
-int Fail(absl::string_view message) {
-  std::cerr << "cleansweep-collector: " << message << "\n";
-  return kExitFailure;
-}
-
-int Usage(absl::string_view message) {
-  std::cerr << "cleansweep-collector: " << message << "\nRun with --help for more information.\n";
-  return kExitUsage;
-}
-
-}  // namespace
 
 int RunInventoryImport(const InventoryImportConfig& config) {
   std::ifstream in(config.csv_path, std::ios::binary);
@@ -65,11 +53,7 @@ int RunHosts(const HostsConfig& config) {
     if (!parsed.ok()) return Usage(absl::StrCat("--now: ", parsed.status().message()));
     now = *parsed;
   }
-  // Read-only like the other query commands: never creates or migrates.
-  SqliteOptions options;
-  options.create = false;
-  options.read_only = true;
-  absl::StatusOr<EventStorePtr> store = OpenSqliteEventStore(config.db_path, options);
+  absl::StatusOr<EventStorePtr> store = OpenForQuery(config.db_path);
   if (!store.ok()) return Fail(store.status().message());
   EventStore& s = **store;
   auto reading = [&](const absl::Status& status) {
