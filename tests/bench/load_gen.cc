@@ -92,10 +92,10 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
 }
 
 // ---------------------------------------------------------------------------
-// Credentials: the one place that knows how an agent proves who it is. A
-// collector with --enroll-secret-file: each agent enrolls with the secret
-// (the agent's own EnrollWithCollector) and streams with its node key. An
-// older collector with --token-file: every agent presents the shared token.
+// Credentials: the one place that knows how an agent proves who it is. The
+// collector gets deploy/pki.sh's enrollment secret; each simulated agent
+// enrolls with it (the agent's own EnrollWithCollector) and streams with its
+// node key.
 
 struct Auth {
   std::vector<std::string> serve_args;  // TLS and credential flags for `serve`
@@ -113,42 +113,25 @@ absl::StatusOr<Auth> SetUpAuth(const Flags& flags) {
   }
   auto ca = ReadWholeFile(pki + "/ca.pem");
   if (!ca.ok()) return ca.status();
+  const std::string secret_file = pki + "/enroll-secret";
+  auto secret = ReadWholeFile(secret_file);
+  if (!secret.ok()) return secret.status();
   Auth auth;
-  auth.serve_args = {"--tls-cert", pki + "/server.pem", "--tls-key", pki + "/server.key"};
-  const std::string help_cmd =
-      absl::StrCat("'", flags.collector_bin, "' serve --help 2>&1 | grep -q -- --enroll-secret-file");
-  if (std::system(help_cmd.c_str()) == 0) {
-    const std::string secret_file = pki + "/bench_enroll_secret";
-    const std::string make_secret =
-        absl::StrCat("openssl rand -hex 24 > '", secret_file, "' && chmod 600 '", secret_file, "'");
-    if (std::system(make_secret.c_str()) != 0) return absl::InternalError("openssl rand failed");
-    auto secret = ReadWholeFile(secret_file);
-    if (!secret.ok()) return secret.status();
-    auth.serve_args.insert(auth.serve_args.end(), {"--enroll-secret-file", secret_file});
-    auth.configure_agent = [ca_pem = *ca, secret = std::string(absl::StripAsciiWhitespace(*secret))](
-                               const std::string& address, agent::UplinkOptions* o) {
-      agent::CollectorChannelOptions channel;
-      channel.address = address;
-      channel.ca_pem = ca_pem;
-      cleansweep::v1::EnrollRequest request;
-      request.set_enroll_secret(secret);
-      request.set_agent_id(o->agent_id);
-      absl::StatusOr<cleansweep::v1::EnrollResponse> enrolled =
-          agent::EnrollWithCollector(channel, request, absl::Seconds(30));
-      if (!enrolled.ok()) return enrolled.status();
-      o->ca_pem = ca_pem;
-      o->token = enrolled->node_key();
-      return absl::OkStatus();
-    };
-    return auth;
-  }
-  auto token = ReadWholeFile(pki + "/token");
-  if (!token.ok()) return token.status();
-  auth.serve_args.insert(auth.serve_args.end(), {"--token-file", pki + "/token"});
-  auth.configure_agent = [ca_pem = *ca, token = std::string(absl::StripAsciiWhitespace(*token))](
-                             const std::string&, agent::UplinkOptions* o) {
+  auth.serve_args = {"--tls-cert", pki + "/server.pem", "--tls-key", pki + "/server.key",
+                     "--enroll-secret-file", secret_file};
+  auth.configure_agent = [ca_pem = *ca, secret = std::string(absl::StripAsciiWhitespace(*secret))](
+                             const std::string& address, agent::UplinkOptions* o) {
+    agent::CollectorChannelOptions channel;
+    channel.address = address;
+    channel.ca_pem = ca_pem;
+    cleansweep::v1::EnrollRequest request;
+    request.set_enroll_secret(secret);
+    request.set_agent_id(o->agent_id);
+    absl::StatusOr<cleansweep::v1::EnrollResponse> enrolled =
+        agent::EnrollWithCollector(channel, request, absl::Seconds(30));
+    if (!enrolled.ok()) return enrolled.status();
     o->ca_pem = ca_pem;
-    o->token = token;
+    o->token = enrolled->node_key();
     return absl::OkStatus();
   };
   return auth;
