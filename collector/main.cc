@@ -7,6 +7,7 @@
 #include "collector/cli/addresses_command.h"
 #include "collector/cli/commands.h"
 #include "collector/cli/hosts_commands.h"
+#include "collector/cli/findings_command.h"
 #include "collector/cli/rules_command.h"
 
 int main(int argc, char** argv) {
@@ -34,6 +35,9 @@ int main(int argc, char** argv) {
                         "Worm ports agents watch, e.g. tcp:3127-3198,1080,udp:69");
   serve_cmd->add_option("--dns-qtypes", serve.dns_qtypes,
                         "DNS query types agents report, e.g. 15 (MX, default)");
+  serve_cmd->add_option("--rules", serve.rules_dir,
+                        "Rules directory (worms, detection, site .textproto): refuse to start "
+                        "if invalid; agents watch the ports it names; SIGHUP reloads it");
 
   EventsConfig events;
   CLI::App* events_cmd = app.add_subcommand("events", "List stored events");
@@ -96,6 +100,24 @@ int main(int argc, char** argv) {
                    "Rules directory; default \"rules\" in the current working directory")
       ->capture_default_str();
 
+  FindingsConfig findings;
+  CLI::App* findings_cmd = app.add_subcommand(
+      "findings", "Re-judge stored events of a time range with a rules directory");
+  findings_cmd->add_option("--db", findings.db_path, "SQLite database file")->required();
+  findings_cmd
+      ->add_option("--from", findings.from,
+                   "Start: RFC 3339, YYYY-MM-DD, @UNIX, or 2h/90m/1d ago")
+      ->required();
+  findings_cmd->add_option("--to", findings.to, "End, same forms (default: now)");
+  findings_cmd
+      ->add_option("--rules", findings.rules_dir,
+                   "Rules directory (worms, detection, site .textproto)")
+      ->capture_default_str();
+  findings_cmd->add_flag("--json", findings.json, "One JSON object (FindingReport) on stdout");
+  findings_cmd->add_flag("--live", findings.live,
+                         "Show what the running collector's live detector stored instead of "
+                         "re-judging");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -119,5 +141,6 @@ int main(int argc, char** argv) {
   if (hosts_cmd->parsed()) return RunHosts(hosts);
   if (addresses_cmd->parsed()) return RunAddresses(addresses);
   if (rules_check_cmd->parsed()) return RunRulesCheck(rules_check);
+  if (findings_cmd->parsed()) return RunFindings(findings);
   return kExitUsage;
 }

@@ -68,7 +68,8 @@ echo "== collector"
 : > "$RUN/collector.out"
 nohup "$BIN/cleansweep-collector" serve --db "$RUN/collector.db" --listen "$LISTEN" \
   --tls-cert "$RUN/pki/server.pem" --tls-key "$RUN/pki/server.key" \
-  --enroll-secret-file "$RUN/pki/enroll-secret" >"$RUN/collector.out" 2>"$RUN/collector.log" &
+  --enroll-secret-file "$RUN/pki/enroll-secret" --rules "$ROOT/rules" \
+  >"$RUN/collector.out" 2>"$RUN/collector.log" &
 echo $! > "$RUN/collector.pid"
 for _ in $(seq 100); do
   grep -q '^listening on' "$RUN/collector.out" && break
@@ -97,6 +98,7 @@ cleansweep is running.
                $BIN/cleansweep-collector agents --db $RUN/collector.db
                deploy/quickstart.sh status
   logs:        $RUN/collector.log, $RUN/agent.log
+  rules:       $ROOT/rules (edit, then: kill -HUP \$(cat $RUN/collector.pid))
   stop:        deploy/quickstart.sh stop
 Outbound SMTP (25, 465, 587, 2525), DNS MX lookups and worm-port connection attempts
 from this machine appear as events; heartbeats arrive every 30 s.

@@ -21,8 +21,13 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "collector/cli/format.h"
+#include "collector/cli/serve_rules.h"
+#include "collector/detect/compiled_rules.h"
+#include "collector/service/live_detection.h"
+#include "collector/rules/rules_holder.h"
 #include "collector/service/agent_stream_handler.h"
 #include "collector/service/capture_config.h"
+#include "collector/service/capture_config_broadcast.h"
 #include "collector/service/collector_service.h"
 #include "collector/store/sqlite_event_store.h"
 #include "common/logging.h"
@@ -48,32 +53,6 @@ std::string HostOf(const std::string& address) {
   return colon == std::string::npos ? address : address.substr(0, colon);
 }
 
-absl::StatusOr<cleansweep::v1::CaptureConfig> BuildCaptureConfig(const ServeConfig& c) {
-  cleansweep::v1::CaptureConfig config = DefaultCaptureConfig();
-  if (!c.smtp_ports.empty()) {
-    auto ports = ParseNumberList(c.smtp_ports);
-    if (!ports.ok()) return absl::InvalidArgumentError(
-        absl::StrCat("--smtp-ports: ", ports.status().message()));
-    config.clear_smtp_ports();
-    for (uint32_t p : *ports) config.add_smtp_ports(p);
-  }
-  if (!c.worm_ports.empty()) {
-    auto specs = ParsePortSpecList(c.worm_ports);
-    if (!specs.ok()) return absl::InvalidArgumentError(
-        absl::StrCat("--worm-ports: ", specs.status().message()));
-    config.clear_worm_ports();
-    for (const auto& s : *specs) *config.add_worm_ports() = s;
-  }
-  if (!c.dns_qtypes.empty()) {
-    auto types = ParseNumberList(c.dns_qtypes);
-    if (!types.ok()) return absl::InvalidArgumentError(
-        absl::StrCat("--dns-qtypes: ", types.status().message()));
-    config.clear_dns_qtypes();
-    for (uint32_t t : *types) config.add_dns_qtypes(t);
-  }
-  return config;
-}
-
 // glibc malloc setting for the server, made before any thread starts: no
 // fastbins. Every batch parses and frees tens of thousands of small protobuf
 // objects; with fastbins glibc coalesces them again and again in
@@ -87,10 +66,13 @@ int RunServe(const ServeConfig& config) {
   // Block the shutdown signals before anything starts a thread (gRPC starts
   // its own as soon as credentials are created; threads inherit the mask), so
   // that only sigwait() below receives them and never the default action.
+  // With --rules, SIGHUP (reload) is taken the same way: the main thread
+  // does the reload between sigwait() calls, never inside a signal handler.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  if (!config.rules_dir.empty()) sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   TuneMallocForServe();
   SetLogProgramName("collector");
@@ -99,8 +81,37 @@ int RunServe(const ServeConfig& config) {
         "serve needs --tls-cert FILE and --tls-key FILE (deploy/pki.sh makes a development "
         "pair), or --insecure for plain text on a trusted test network");
   }
-  absl::StatusOr<cleansweep::v1::CaptureConfig> capture = BuildCaptureConfig(config);
-  if (!capture.ok()) return Usage(capture.status().message());
+  absl::StatusOr<CaptureConfigOverrides> overrides =
+      ParseCaptureConfigOverrides(config.smtp_ports, config.worm_ports, config.dns_qtypes);
+  if (!overrides.ok()) return Usage(overrides.status().message());
+
+  // The rules first: a collector with broken rules must not start at all.
+  std::unique_ptr<RulesHolder> rules;
+  cleansweep::v1::CaptureConfig capture;
+  if (!config.rules_dir.empty()) {
+    absl::StatusOr<std::unique_ptr<RulesHolder>> opened = RulesHolder::Open(config.rules_dir);
+    if (!opened.ok()) {
+      const std::vector<std::string> errors = RuleErrors(opened.status());
+      for (const std::string& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
+      std::fprintf(stderr,
+                   "cleansweep-collector: --rules %s: %zu error(s); not starting (fix them, "
+                   "then check with: cleansweep-collector rules check %s)\n",
+                   config.rules_dir.c_str(), errors.size(), config.rules_dir.c_str());
+      return kExitUsage;
+    }
+    rules = *std::move(opened);
+    capture = DeriveCaptureConfig(*rules->Current(), *overrides);
+    LOG_INFO("rules %s: %s; SIGHUP reloads them", config.rules_dir,
+             RulesSummary(*rules->Current()));
+  } else {
+    capture = DefaultCaptureConfig();
+    ApplyCaptureConfigOverrides(*overrides, &capture);
+    LOG_INFO("live rules off (no --rules DIR): agents get the default capture configuration "
+             "and the --smtp-ports/--worm-ports/--dns-qtypes flags");
+  }
+  LOG_INFO("capture configuration for agents: %s", CaptureConfigSummary(capture));
+  CaptureConfigBroadcast capture_broadcast(capture);
+  if (rules != nullptr) PushCaptureConfigOnReload(rules.get(), &capture_broadcast, *overrides);
 
   absl::StatusOr<std::string> secrets_text =
       ReadFile(config.enroll_secret_file, "--enroll-secret-file");
@@ -135,9 +146,30 @@ int RunServe(const ServeConfig& config) {
   absl::StatusOr<EventStorePtr> store = OpenSqliteEventStore(config.db_path);
   if (!store.ok()) return Fail(store.status().message());
 
+  // Live detection: judges every durably stored batch with the rules in
+  // force (the same evaluation as `findings`); follows rule reloads.
+  std::unique_ptr<LiveDetection> live;
+  if (rules != nullptr) {
+    absl::StatusOr<std::shared_ptr<const CompiledRules>> compiled = CompileRules(rules->Current());
+    if (!compiled.ok()) return Fail(compiled.status().message());
+    live = std::make_unique<LiveDetection>(store->get(), *std::move(compiled));
+    rules->Subscribe([detection = live.get()](std::shared_ptr<const RuleSet> set) {
+      absl::StatusOr<std::shared_ptr<const CompiledRules>> next = CompileRules(std::move(set));
+      if (next.ok()) detection->SetRules(*std::move(next));
+    });
+    LOG_INFO("live detection on: findings are stored and shown by `findings --live`");
+  }
+
   CollectorServiceOptions service_options;
   service_options.enroll_secrets = *std::move(secrets);
-  service_options.capture_config = *capture;
+  if (live != nullptr) {
+    service_options.on_events_stored = [detection = live.get()](
+                                           const AgentIdentity& agent,
+                                           absl::Span<const cleansweep::v1::Event> events) {
+      detection->Observe(agent, events);
+    };
+  }
+  service_options.capture_config_broadcast = &capture_broadcast;
   CollectorService service(store->get(), service_options);
 
   int selected_port = 0;
@@ -180,7 +212,10 @@ int RunServe(const ServeConfig& config) {
   std::fflush(stdout);
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    LOG_INFO("SIGHUP received; reloading rules from %s", config.rules_dir);
+    (void)ReloadRulesAndLog(rules.get());  // logs either way; the server keeps going
+  }
   LOG_INFO("%s received; shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   // Agent streams never end on their own, so waiting long gains nothing: after
   // a short grace the remaining calls are cancelled. Whatever was not yet
@@ -188,6 +223,7 @@ int RunServe(const ServeConfig& config) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server->Wait();
   server.reset();
+  if (live != nullptr) live->Stop();  // judges what it holds once more and stores it
   absl::Status closed = (*store)->Close();
   if (!closed.ok()) return Fail(closed.message());
   LOG_INFO("stopped");

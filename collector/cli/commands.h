@@ -24,15 +24,24 @@ struct ServeConfig {
   std::string tls_key_file;
   std::string enroll_secret_file;  // one enrollment secret per line
   bool insecure = false;
-  // Capture configuration sent to agents; empty = defaults (capture_config.h).
+  // Capture configuration sent to agents; empty = derived from the rules
+  // with --rules, else the defaults (capture_config.h). A given list
+  // replaces the derived or default one.
   std::string smtp_ports;
   std::string worm_ports;
   std::string dns_qtypes;
+  // Rules directory (rule_loader.h); empty = live rules off.
+  std::string rules_dir;
 };
 
 // Runs the gRPC server until SIGINT or SIGTERM. After the server started it
 // prints exactly one line "listening on HOST:PORT" to stdout (the bound port
 // when PORT was 0) and flushes; logs go to stderr.
+// With rules_dir: invalid rules refuse the start (every error line on stderr,
+// exit 2); SIGHUP reloads them (serve_rules.h): a good set replaces the old
+// one and its capture configuration is pushed to every connected agent; a bad
+// one is logged with every error and the last good set stays. Without
+// rules_dir, SIGHUP keeps its default action (the process ends).
 int RunServe(const ServeConfig& config);
 
 struct EventsConfig {

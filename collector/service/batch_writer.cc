@@ -94,6 +94,7 @@ void BatchWriter::Commit(std::vector<Pending>* group) {
     absl::StatusOr<uint64_t> result =
         i < results.size() ? std::move(results[i])
                            : absl::InternalError("the store returned too few results");
+    if (result.ok() && options_.on_stored) options_.on_stored((*group)[i].agent, (*group)[i].events);
     (*group)[i].done(std::move(result));
   }
 }

@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "cleansweep/v1/event.pb.h"
 #include "collector/store/event_store.h"
 
@@ -44,6 +45,12 @@ namespace cleansweep::collector {
 struct BatchWriterOptions {
   // Events per commit at most (a single larger batch still commits alone).
   size_t max_events_per_commit = 50000;
+  // Called on the writer thread with each batch the store accepted, after the
+  // commit and before its `done` (the live detector observes here, so it
+  // only ever judges durably stored events). Must be cheap and must not block.
+  std::function<void(const AgentIdentity& agent,
+                     absl::Span<const cleansweep::v1::Event> events)>
+      on_stored;
 };
 
 class BatchWriter {

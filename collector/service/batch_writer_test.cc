@@ -149,6 +149,30 @@ TEST_F(BatchWriterTest, ARefusedBatchDoesNotTakeTheOthersInItsGroupDown) {
   EXPECT_EQ(CommittedEvents("good"), 4u);
 }
 
+TEST_F(BatchWriterTest, OnStoredSeesAcceptedBatchesOnlyAndBeforeTheirAck) {
+  std::vector<std::string> observed;  // written and read on the writer thread only
+  BatchWriterOptions options;
+  options.on_stored = [&](const AgentIdentity& agent, absl::Span<const Event> events) {
+    observed.push_back(absl::StrCat(agent.agent_id, ":", events.size(), ":",
+                                    CommittedEvents(agent.agent_id)));
+  };
+  BatchWriter writer(store_.get(), options);
+  std::vector<Event> invalid = Dns(1, 2);
+  invalid[1].set_sequence(0);
+  std::promise<std::vector<std::string>> at_bad_ack, at_good_ack;
+  writer.Submit(Agent("bad"), invalid, [&](absl::StatusOr<uint64_t> r) {
+    EXPECT_FALSE(r.ok());
+    at_bad_ack.set_value(observed);
+  });
+  writer.Submit(Agent("good"), Dns(1, 5), [&](absl::StatusOr<uint64_t> r) {
+    EXPECT_TRUE(r.ok());
+    at_good_ack.set_value(observed);
+  });
+  EXPECT_TRUE(at_bad_ack.get_future().get().empty());
+  // Observed once, with its 5 events, already committed, before its ack.
+  EXPECT_THAT(at_good_ack.get_future().get(), ::testing::ElementsAre("good:5:5"));
+}
+
 TEST_F(BatchWriterTest, DuplicatesAreStoredOnceAndStillAcknowledged) {
   BatchWriter writer(store_.get());
   for (int round = 0; round < 2; ++round) {

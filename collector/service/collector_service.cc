@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,9 +30,9 @@ std::string AuthorizationOf(const grpc::CallbackServerContext& context) {
 class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, CollectorMessage> {
  public:
   AgentStreamReactor(grpc::CallbackServerContext* context, EventStore* store,
-                     const CollectorServiceOptions& options, AgentEnrollment* enrollment,
+                     AgentEnrollment* enrollment, CaptureConfigBroadcast* broadcast,
                      BatchWriter* writer = nullptr)
-      : handler_(store, &options.capture_config, context->peer()), writer_(writer) {
+      : handler_(store, &hello_config_, context->peer()), writer_(writer), broadcast_(broadcast) {
     absl::StatusOr<std::string> agent_id = enrollment->Authenticate(AuthorizationOf(*context));
     if (!agent_id.ok()) {
       LOG_WARNING("refused stream from %s: %s", handler_.peer(), agent_id.status().message());
@@ -41,7 +42,29 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
     }
     const std::string id = *agent_id;
     handler_.BindAuthenticatedAgent(id, [enrollment, id] { return enrollment->CheckNotRevoked(id); });
+    // Subscribed before the first read: the Hello reply carries this
+    // configuration, and any published after this instant reaches
+    // OnConfigPublished, so the agent cannot miss one.
+    CaptureConfigBroadcast::Subscription subscription = broadcast_->Subscribe(
+        [this](const cleansweep::v1::CaptureConfig& c) { OnConfigPublished(c); });
+    subscription_id_ = subscription.id;
+    hello_config_ = std::move(subscription.current);
     StartRead(&request_);
+  }
+
+  // Runs on the publisher's thread (under the broadcast's lock: only queues).
+  void OnConfigPublished(const cleansweep::v1::CaptureConfig& config) {
+    CollectorMessage message;
+    *message.mutable_config() = config;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finish_requested_) return;
+    if (!hello_replied_) {
+      // Sent right after the Hello reply: the protocol opens with that reply.
+      pending_config_ = std::move(message);
+      return;
+    }
+    outbox_.push_back(std::move(message));
+    StartNextWriteLocked();
   }
 
   void OnReadDone(bool ok) override {
@@ -62,6 +85,13 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
     absl::Status handled = handler_.Handle(request_, &replies);
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& r : replies) outbox_.push_back(std::move(r));
+    if (!hello_replied_ && !handler_.agent_id().empty()) {
+      hello_replied_ = true;
+      if (pending_config_.has_value()) {
+        outbox_.push_back(*std::move(pending_config_));
+        pending_config_.reset();
+      }
+    }
     StartNextWriteLocked();
     if (!handled.ok()) {
       if (handler_.agent_id().empty()) {
@@ -129,6 +159,8 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
   }
 
   void OnDone() override {
+    // Waits out a publication that may be running OnConfigPublished.
+    if (subscription_id_ != 0) broadcast_->Unsubscribe(subscription_id_);
     if (!handler_.agent_id().empty()) {
       LOG_INFO("agent %s from %s disconnected after %d events", handler_.agent_id(),
                handler_.peer(), handler_.events_received() + events_stored_);
@@ -159,8 +191,13 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
     Finish(finish_status_);
   }
 
+  // What the Hello reply carries: set before the first read, then only read
+  // (by handler_, on the callback thread).
+  cleansweep::v1::CaptureConfig hello_config_;
   AgentStreamHandler handler_;
   BatchWriter* const writer_;  // group commit of event batches; null = store inline
+  CaptureConfigBroadcast* const broadcast_;
+  uint64_t subscription_id_ = 0;  // 0: not subscribed (refused stream)
   AgentMessage request_;
   std::mutex mu_;
   std::deque<CollectorMessage> outbox_;  // front() is in flight while writing_
@@ -168,6 +205,8 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
   bool finish_requested_ = false;
   bool finished_ = false;
   bool storing_ = false;         // a batch is with writer_
+  bool hello_replied_ = false;   // the Hello reply is queued
+  std::optional<CollectorMessage> pending_config_;  // published before that
   uint64_t events_stored_ = 0;  // through writer_
   grpc::Status finish_status_;
 };
@@ -177,11 +216,16 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
 CollectorService::CollectorService(EventStore* store, CollectorServiceOptions options)
     : store_(store),
       options_(std::move(options)),
-      enrollment_(store, options_.enroll_secrets) {}
+      enrollment_(store, options_.enroll_secrets),
+      own_broadcast_(options_.capture_config_broadcast == nullptr
+                         ? std::make_unique<CaptureConfigBroadcast>(options_.capture_config)
+                         : nullptr),
+      broadcast_(options_.capture_config_broadcast != nullptr ? options_.capture_config_broadcast
+                                                              : own_broadcast_.get()) {}
 
 grpc::ServerBidiReactor<AgentMessage, CollectorMessage>* CollectorService::Connect(
     grpc::CallbackServerContext* context) {
-  return new AgentStreamReactor(context, store_, options_, &enrollment_, &writer_);
+  return new AgentStreamReactor(context, store_, &enrollment_, broadcast_, &writer_);
 }
 
 grpc::ServerUnaryReactor* CollectorService::Enroll(grpc::CallbackServerContext* context,

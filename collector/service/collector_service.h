@@ -18,24 +18,41 @@
 //  - Writes are serialized: one outstanding write, the rest queued in order.
 //  - When the agent half-closes, queued replies are flushed, then the stream
 //    finishes with OK; a handler error finishes it with that status.
+//  - Capture configuration: every authenticated stream subscribes to a
+//    CaptureConfigBroadcast (capture_config_broadcast.h). Hello is answered
+//    with its current configuration; each configuration published later is
+//    queued on the stream as a CollectorMessage.config (after the Hello
+//    reply, if it arrives before Hello).
 // The service borrows the store; both must outlive the grpc::Server. The
 // store is called from the writer thread and from gRPC's callback threads.
 #ifndef CLEANSWEEP_COLLECTOR_SERVICE_COLLECTOR_SERVICE_H_
 #define CLEANSWEEP_COLLECTOR_SERVICE_COLLECTOR_SERVICE_H_
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "cleansweep/v1/agent_service.grpc.pb.h"
 #include "collector/service/agent_enrollment.h"
 #include "collector/service/batch_writer.h"
+#include "collector/service/capture_config_broadcast.h"
 #include "collector/store/event_store.h"
 
 namespace cleansweep::collector {
 
 struct CollectorServiceOptions {
   std::vector<std::string> enroll_secrets;  // non-empty; see ParseEnrollSecrets
+  // Sent after Hello when `capture_config_broadcast` is null (the service
+  // then keeps a broadcast of its own that nothing publishes to).
   cleansweep::v1::CaptureConfig capture_config;
+  // Borrowed; must outlive the grpc::Server. When set, `capture_config` is
+  // ignored and streams follow what is published here.
+  CaptureConfigBroadcast* capture_config_broadcast = nullptr;
+  // Called with every batch once durably stored (the live detector); see
+  // BatchWriterOptions::on_stored. Empty: nothing is called.
+  std::function<void(const AgentIdentity&, absl::Span<const cleansweep::v1::Event>)>
+      on_events_stored;
 };
 
 class CollectorService final : public cleansweep::v1::Collector::CallbackService {
@@ -53,9 +70,11 @@ class CollectorService final : public cleansweep::v1::Collector::CallbackService
   EventStore* const store_;
   const CollectorServiceOptions options_;
   AgentEnrollment enrollment_;
+  std::unique_ptr<CaptureConfigBroadcast> own_broadcast_;  // when none was given
+  CaptureConfigBroadcast* const broadcast_;
   // Event batches of every stream, stored with one commit per group. Declared
   // last: destroyed (stopped) first, after the server has finished every call.
-  BatchWriter writer_{store_};
+  BatchWriter writer_{store_, BatchWriterOptions{.on_stored = options_.on_events_stored}};
 };
 
 }  // namespace cleansweep::collector

@@ -4,11 +4,13 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "collector/service/capture_config.h"
 #include "collector/store/sqlite_event_store.h"
 #include "gtest/gtest.h"
@@ -237,6 +239,73 @@ TEST_F(CollectorServiceTest, InvalidBatchEndsStreamWithInvalidArgumentAfterEarli
   grpc::Status status = stream->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("sequence"), std::string::npos);
+}
+
+// A configuration published while streams are connected reaches each of
+// them; a stream that has not said Hello yet gets it right after the Hello
+// reply.
+TEST_F(CollectorServiceTest, PublishedCaptureConfigReachesEveryLiveStream) {
+  CaptureConfigBroadcast broadcast(DefaultCaptureConfig());
+  auto service = std::make_unique<CollectorService>(
+      store_.get(), CollectorServiceOptions{{kSecret}, {}, &broadcast});
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(service.get());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto stub = cleansweep::v1::Collector::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+
+  // Deadlines: a message that never comes fails the test instead of hanging it.
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", key_));
+  auto stream = stub->Connect(&ctx);
+  ASSERT_TRUE(stream->Write(Hello()));
+  CollectorMessage reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  ASSERT_TRUE(reply.has_config());
+  EXPECT_EQ(reply.config().smtp_ports_size(), 4);
+  ASSERT_TRUE(stream->Read(&reply));
+  ASSERT_TRUE(reply.has_ack());
+
+  // A second stream, connected (and subscribed) but silent so far.
+  grpc::ClientContext ctx2;
+  ctx2.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  ctx2.AddMetadata("authorization", absl::StrCat("Bearer ", key_));
+  auto early = stub->Connect(&ctx2);
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (broadcast.listeners() < 2 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  ASSERT_EQ(broadcast.listeners(), 2u);
+
+  cleansweep::v1::CaptureConfig next;
+  next.add_smtp_ports(2600);
+  next.add_worm_ports()->set_port(31337);
+  EXPECT_EQ(broadcast.Publish(next), 2u);
+  ASSERT_TRUE(stream->Read(&reply));
+  ASSERT_TRUE(reply.has_config());
+  EXPECT_EQ(reply.config().SerializeAsString(), next.SerializeAsString());
+
+  ASSERT_TRUE(early->Write(Hello()));
+  ASSERT_TRUE(early->Read(&reply));
+  ASSERT_TRUE(reply.has_config());  // the configuration it subscribed with
+  EXPECT_EQ(reply.config().smtp_ports_size(), 4);
+  ASSERT_TRUE(early->Read(&reply));
+  ASSERT_TRUE(reply.has_ack());
+  ASSERT_TRUE(early->Read(&reply));
+  ASSERT_TRUE(reply.has_config());
+  EXPECT_EQ(reply.config().SerializeAsString(), next.SerializeAsString());
+
+  for (auto* s : {stream.get(), early.get()}) {
+    ASSERT_TRUE(s->WritesDone());
+    EXPECT_FALSE(s->Read(&reply));
+    EXPECT_TRUE(s->Finish().ok());
+  }
+  server->Shutdown();
+  server->Wait();
+  // Finished streams have left the broadcast.
+  EXPECT_EQ(broadcast.listeners(), 0u);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #define CLEANSWEEP_COLLECTOR_STORE_EVENT_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,7 @@
 #include "absl/types/span.h"
 #include "cleansweep/v1/agent_service.pb.h"
 #include "cleansweep/v1/event.pb.h"
+#include "cleansweep/v1/findings.pb.h"
 
 namespace cleansweep::collector {
 
@@ -212,6 +214,29 @@ class EventStore {
 
   // Events ordered by (event time, agent id, sequence), oldest first.
   virtual absl::StatusOr<std::vector<StoredEvent>> ListEvents(const EventFilter& filter) = 0;
+
+  // Calls `visit` for every event whose time is in [from, to], in storage
+  // order (not time order), with the agent id and the event as the agent
+  // serialized it; the views are valid only during the call. Stops at, and
+  // returns, the first error `visit` returns. For bulk reads (re-judging
+  // history) without materialising every event.
+  using EventVisitor =
+      std::function<absl::Status(absl::string_view agent_id, absl::string_view payload)>;
+  virtual absl::Status ScanEvents(absl::Time from, absl::Time to, const EventVisitor& visit) = 0;
+
+  // One stored event; NotFound when (agent_id, sequence) is not stored.
+  virtual absl::StatusOr<StoredEvent> GetEvent(absl::string_view agent_id, uint64_t sequence) = 0;
+
+  // The live detector's current findings for one host replace the stored
+  // ones of that host, in one transaction.
+  virtual absl::Status ReplaceHostFindings(absl::string_view host,
+                                           absl::Span<const cleansweep::v1::Finding> findings,
+                                           absl::Time now) = 0;
+
+  // Stored live findings whose [first_time, last_time] meets [from, to],
+  // ordered by (host, first_time, rule).
+  virtual absl::StatusOr<std::vector<cleansweep::v1::Finding>> ListFindings(absl::Time from,
+                                                                             absl::Time to) = 0;
 
   // Every agent ever seen, ordered by agent id.
   virtual absl::StatusOr<std::vector<AgentSummary>> ListAgents() = 0;

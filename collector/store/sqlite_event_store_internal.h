@@ -122,6 +122,17 @@ class SqliteEventStore final : public EventStore {
 
   absl::StatusOr<std::vector<StoredEvent>> ListEvents(const EventFilter& filter) override;
 
+  absl::Status ScanEvents(absl::Time from, absl::Time to, const EventVisitor& visit) override;
+
+  absl::StatusOr<StoredEvent> GetEvent(absl::string_view agent_id, uint64_t sequence) override;
+
+  absl::Status ReplaceHostFindings(absl::string_view host,
+                                   absl::Span<const cleansweep::v1::Finding> findings,
+                                   absl::Time now) override;
+
+  absl::StatusOr<std::vector<cleansweep::v1::Finding>> ListFindings(absl::Time from,
+                                                                     absl::Time to) override;
+
   absl::StatusOr<std::vector<AgentSummary>> ListAgents() override;
 
   absl::Status ReplaceInventory(absl::Span<const InventoryHost> hosts, absl::Time now) override;

@@ -138,6 +138,21 @@ const std::vector<std::vector<const char*>>& Migrations() {
           "CREATE UNIQUE INDEX events_by_agent_sequence ON events (agent_id, sequence)",
           "CREATE INDEX events_by_time ON events (time_us)",
       },
+      // Version 7: the live detector's findings, one row per finding, the
+      // whole Finding message in `finding`; replaced per host.
+      {
+          R"sql(CREATE TABLE findings (
+                  host          TEXT NOT NULL,
+                  rule          TEXT NOT NULL,
+                  severity      INTEGER NOT NULL,
+                  first_us      INTEGER NOT NULL,
+                  last_us       INTEGER NOT NULL,
+                  rules_digest  TEXT NOT NULL,
+                  updated_us    INTEGER NOT NULL,
+                  finding       BLOB NOT NULL))sql",
+          "CREATE INDEX findings_by_host ON findings (host, first_us)",
+          "CREATE INDEX findings_by_time ON findings (last_us)",
+      },
   };
   return *steps;
 }

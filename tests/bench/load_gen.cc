@@ -14,13 +14,18 @@
 //   overload    collector RSS once a second while the agents offer twice the
 //               measured rate for --overload-seconds (it must stay flat);
 //   idle        collector RSS per connected idle agent: a fresh collector,
-//               --idle-agents agents connected, (RSS after - RSS before) / N.
+//               --idle-agents agents connected, (RSS after - RSS before) / N;
+//   detection   (only when asked for) durable events/s of two fresh collectors,
+//               without and with `--rules` (live detection over rules/ from
+//               --rules-src, every agent an internal host mailing directly to
+//               external servers), and the cost as a fraction of ingest.
 // Acknowledged means durably stored: the collector acks only after commit.
 //
 //   cs_load_gen --collector-bin PATH --pki-script deploy/pki.sh --work-dir DIR
 //               [--agents 100] [--seconds 10] [--batch 500]
 //               [--overload-seconds 20] [--idle-agents 1000]
-//               [--phases ceiling,throughput,overload,idle]
+//               [--phases ceiling,throughput,overload,idle[,detection]]
+//               [--rules-src rules]
 // Exit code 0 when every phase ran, 1 on a failure (collector did not start,
 // agents were refused, ...), 2 on bad usage. No goal is asserted here: this is
 // a benchmark, it reports numbers.
@@ -56,6 +61,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "common/status_macros.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -81,6 +87,9 @@ struct Flags {
   double overload_seconds = 20;
   int idle_agents = 1000;
   std::string phases = "ceiling,throughput,overload,idle";
+  // The repository's rules/ (worms and detection); the detection phase adds a
+  // site whose internal network holds every simulated agent.
+  std::string rules_src;
 };
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
@@ -143,7 +152,8 @@ absl::StatusOr<Auth> SetUpAuth(const Flags& flags) {
 class CollectorProcess {
  public:
   static absl::StatusOr<std::unique_ptr<CollectorProcess>> Start(
-      const Flags& flags, const Auth& auth, const std::string& db_path) {
+      const Flags& flags, const Auth& auth, const std::string& db_path,
+      const std::vector<std::string>& extra_args = {}) {
     std::unique_ptr<CollectorProcess> p(new CollectorProcess());
     p->stderr_path_ = db_path + ".stderr";
     int out[2];
@@ -157,6 +167,7 @@ class CollectorProcess {
     std::vector<std::string> argv = {flags.collector_bin, "serve", "--db", db_path,
                                      "--listen", "127.0.0.1:0"};
     argv.insert(argv.end(), auth.serve_args.begin(), auth.serve_args.end());
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
@@ -605,11 +616,101 @@ void PrintRss(const char* what, const CollectorProcess& c) {
   std::printf("%s: collector RSS %.1f MiB\n", what, static_cast<double>(c.RssKib()) / 1024.0);
 }
 
+struct Throughput {
+  double events_per_second = 0;
+  double collector_us_per_event = 0;
+};
+
+// Durable events/s while every agent offers more than the collector stores.
+Throughput MeasureStoredRate(const Flags& flags, CollectorProcess& c, AgentFleet& fleet,
+                             const char* label) {
+  // Each agent keeps 4 batches unacknowledged: always more on offer than
+  // the collector has stored, so the rate measured is the collector's.
+  fleet.StartProducing(4 * static_cast<uint64_t>(flags.batch), 0);
+  absl::SleepFor(absl::Seconds(3));  // warm-up
+  const uint64_t acked0 = fleet.AckedTotal();
+  const double cpu0 = c.CpuSeconds();
+  const double gen_cpu0 = SelfCpuSeconds();
+  const absl::Time t0 = absl::Now();
+  absl::SleepFor(absl::Seconds(flags.seconds));
+  const uint64_t acked1 = fleet.AckedTotal();
+  const double cpu1 = c.CpuSeconds();
+  const double gen_cpu1 = SelfCpuSeconds();
+  const double elapsed = absl::ToDoubleSeconds(absl::Now() - t0);
+  Throughput t;
+  t.events_per_second = static_cast<double>(acked1 - acked0) / elapsed;
+  const double acked = static_cast<double>(std::max<uint64_t>(acked1 - acked0, 1));
+  t.collector_us_per_event = 1e6 * (cpu1 - cpu0) / acked;
+  std::printf("%s: %llu events acknowledged (durably stored) in %.1f s by %d agents: "
+              "%.0f events/s; collector CPU %.0f %% of one core\n",
+              label, static_cast<unsigned long long>(acked1 - acked0), elapsed, flags.agents,
+              t.events_per_second, 100.0 * (cpu1 - cpu0) / elapsed);
+  std::printf("%s: collector %.1f us CPU per event; simulated agents %.0f %% of one "
+              "core, %.1f us CPU per event\n",
+              label, t.collector_us_per_event, 100.0 * (gen_cpu1 - gen_cpu0) / elapsed,
+              1e6 * (gen_cpu1 - gen_cpu0) / acked);
+  std::fflush(stdout);
+  return t;
+}
+
+// Starts a collector with `extra_args`, connects the agents, measures.
+absl::StatusOr<Throughput> MeasureCollector(const Flags& flags, const Auth& auth,
+                                            const std::string& db,
+                                            const std::vector<std::string>& extra_args,
+                                            const char* label) {
+  auto collector = CollectorProcess::Start(flags, auth, db, extra_args);
+  if (!collector.ok()) return collector.status();
+  CollectorProcess& c = **collector;
+  AgentFleet fleet(&auth, c.address(), flags.batch);
+  if (absl::Status s = fleet.Add(flags.agents, label); !s.ok()) return s;
+  if (!WaitFor([&] { return fleet.configured() >= flags.agents; }, absl::Seconds(60))) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("only ", fleet.configured(), " of ", flags.agents, " agents connected"));
+  }
+  Throughput t = MeasureStoredRate(flags, c, fleet, label);
+  PrintRss(label, c);
+  fleet.StopAll();
+  c.Stop();
+  return t;
+}
+
+// Live detection on and off, each on a fresh collector and database: the
+// detector's cost is the difference. Every simulated agent is an internal
+// host delivering directly to external servers, so every event becomes a
+// fact and every host fires rules: the detector's worst case.
+absl::Status MeasureDetectionCost(const Flags& flags, const Auth& auth) {
+  if (flags.rules_src.empty()) return absl::InvalidArgumentError("--rules-src DIR is required");
+  const std::string rules = flags.work_dir + "/rules";
+  const std::string cmd = absl::StrCat("mkdir -p '", rules, "' && cp '", flags.rules_src,
+                                       "/worms.textproto' '", flags.rules_src,
+                                       "/detection.textproto' '", rules, "/'");
+  if (std::system(cmd.c_str()) != 0) return absl::InternalError(absl::StrCat("`", cmd, "` failed"));
+  {
+    std::ofstream site(rules + "/site.textproto");
+    site << "name: \"load\"\ninternal_networks: \"10.0.0.0/8\"\n"
+            "mail_domains: \"example.com\"\nclean_coverage: 0.9\n";
+  }
+  ASSIGN_OR_RETURN(Throughput off,
+                   MeasureCollector(flags, auth, flags.work_dir + "/detect-off.db", {},
+                                    "detection off"));
+  ASSIGN_OR_RETURN(Throughput on, MeasureCollector(flags, auth, flags.work_dir + "/detect-on.db",
+                                                   {"--rules", rules}, "detection on"));
+  const double cost = 1.0 - on.events_per_second / std::max(off.events_per_second, 1.0);
+  std::printf("detection: %.0f events/s with live detection, %.0f without: ratio on/off %.3f, "
+              "cost %.1f %% of ingest throughput (goal <= 10 %%); CPU per event %.1f vs %.1f us\n",
+              on.events_per_second, off.events_per_second,
+              on.events_per_second / std::max(off.events_per_second, 1.0), 100.0 * cost,
+              on.collector_us_per_event, off.collector_us_per_event);
+  std::fflush(stdout);
+  return absl::OkStatus();
+}
+
 int Run(const Flags& flags) {
   const bool want_ceiling = absl::StrContains(flags.phases, "ceiling");
   const bool want_throughput = absl::StrContains(flags.phases, "throughput");
   const bool want_overload = absl::StrContains(flags.phases, "overload");
   const bool want_idle = absl::StrContains(flags.phases, "idle");
+  const bool want_detection = absl::StrContains(flags.phases, "detection");
 
   // Every agent holds a socket; the collector (a child) inherits the limit.
   rlimit nofile;
@@ -661,29 +762,7 @@ int Run(const Flags& flags) {
       return 1;
     }
     PrintRss("agents connected", c);
-    // Each agent keeps 4 batches unacknowledged: always more on offer than
-    // the collector has stored, so the rate measured is the collector's.
-    fleet.StartProducing(4 * static_cast<uint64_t>(flags.batch), 0);
-    absl::SleepFor(absl::Seconds(3));  // warm-up
-    const uint64_t acked0 = fleet.AckedTotal();
-    const double cpu0 = c.CpuSeconds();
-    const double gen_cpu0 = SelfCpuSeconds();
-    const absl::Time t0 = absl::Now();
-    absl::SleepFor(absl::Seconds(flags.seconds));
-    const uint64_t acked1 = fleet.AckedTotal();
-    const double cpu1 = c.CpuSeconds();
-    const double gen_cpu1 = SelfCpuSeconds();
-    const double elapsed = absl::ToDoubleSeconds(absl::Now() - t0);
-    stored_rate = static_cast<double>(acked1 - acked0) / elapsed;
-    std::printf("throughput: %llu events acknowledged (durably stored) in %.1f s by %d agents: "
-                "%.0f events/s; collector CPU %.0f %% of one core\n",
-                static_cast<unsigned long long>(acked1 - acked0), elapsed, flags.agents,
-                stored_rate, 100.0 * (cpu1 - cpu0) / elapsed);
-    const double acked = static_cast<double>(std::max<uint64_t>(acked1 - acked0, 1));
-    std::printf("throughput: collector %.1f us CPU per event; simulated agents %.0f %% of one "
-                "core, %.1f us CPU per event\n",
-                1e6 * (cpu1 - cpu0) / acked, 100.0 * (gen_cpu1 - gen_cpu0) / elapsed,
-                1e6 * (gen_cpu1 - gen_cpu0) / acked);
+    stored_rate = MeasureStoredRate(flags, c, fleet, "throughput").events_per_second;
     if (ceiling > 0) {
       std::printf("ratio stored/ceiling: %.2f\n", stored_rate / ceiling);
     }
@@ -720,6 +799,13 @@ int Run(const Flags& flags) {
     }
     fleet.StopAll();
     c.Stop();
+  }
+
+  if (want_detection) {
+    if (absl::Status s = MeasureDetectionCost(flags, *auth); !s.ok()) {
+      std::fprintf(stderr, "cs_load_gen: detection: %s\n", s.ToString().c_str());
+      return 1;
+    }
   }
 
   if (want_idle) {
@@ -803,6 +889,8 @@ int main(int argc, char** argv) {
       ok = absl::SimpleAtod(value, &flags.overload_seconds) && flags.overload_seconds >= 1;
     } else if (arg == "--idle-agents") {
       ok = absl::SimpleAtoi(value, &flags.idle_agents) && flags.idle_agents > 0;
+    } else if (arg == "--rules-src") {
+      flags.rules_src = value;
     } else if (arg == "--phases") {
       flags.phases = value;
     } else {

@@ -11,7 +11,8 @@
 # collector RSS once a second at 2x overload, and KiB of collector RSS per
 # idle agent (1,000 agents). cs_load_gen options: --agents N, --seconds S,
 # --batch N, --overload-seconds S, --idle-agents N,
-# --phases ceiling,throughput,overload,idle. Exits non-zero if a phase fails.
+# --phases ceiling,throughput,overload,idle[,detection] (detection: ingest with
+# live detection on and off, and its cost). Exits non-zero if a phase fails.
 set -euo pipefail
 
 src_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -20,7 +21,7 @@ args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) build_dir="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -35,4 +36,5 @@ mkdir -p "$build_dir/bench"
 work=$(mktemp -d "$build_dir/bench/load.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 "$gen" --collector-bin "$collector" --pki-script "$src_dir/deploy/pki.sh" --work-dir "$work" \
+  --rules-src "$src_dir/rules" \
   ${args[@]+"${args[@]}"}

@@ -119,4 +119,8 @@ int CollectorProcess::Terminate() {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+void CollectorProcess::Signal(int signal) const {
+  if (pid_ > 0) kill(pid_, signal);
+}
+
 }  // namespace cleansweep::testing

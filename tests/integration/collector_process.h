@@ -45,6 +45,8 @@ class CollectorProcess {
 
   // SIGTERM, then waits; returns the exit code (128+signal if killed).
   int Terminate();
+  // Sends `signal` (e.g. SIGHUP) and returns at once.
+  void Signal(int signal) const;
 
  private:
   CollectorProcess() = default;

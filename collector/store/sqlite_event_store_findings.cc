@@ -1,0 +1,117 @@
+// SqliteEventStore: bulk event reads for re-judging, single event lookups
+// for evidence, and the live detector's findings.
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "collector/store/sqlite_event_store_internal.h"
+#include "common/status_macros.h"
+
+namespace cleansweep::collector::sqlite_internal {
+namespace {
+
+bool ParseView(absl::string_view bytes, google::protobuf::MessageLite* m) {
+  return m->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+}
+
+}  // namespace
+
+absl::Status SqliteEventStore::ScanEvents(absl::Time from, absl::Time to,
+                                          const EventVisitor& visit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  RETURN_IF_ERROR(CheckOpen());
+  Statement q(db_, "SELECT agent_id, payload FROM events WHERE time_us BETWEEN ? AND ?");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, MicrosOrLimit(from));
+  q.Bind(2, MicrosOrLimit(to));
+  while (q.Step()) {
+    // The agent id column is short; the payload is read in place.
+    absl::string_view id = q.BlobView(0);
+    RETURN_IF_ERROR(visit(id, q.BlobView(1)));
+  }
+  return q.status();
+}
+
+absl::StatusOr<StoredEvent> SqliteEventStore::GetEvent(absl::string_view agent_id,
+                                                       uint64_t sequence) {
+  std::lock_guard<std::mutex> lock(mu_);
+  RETURN_IF_ERROR(CheckOpen());
+  Statement q(db_,
+              "SELECT received_us, payload FROM events WHERE agent_id = ? AND sequence = ?");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, agent_id);
+  q.Bind(2, static_cast<int64_t>(sequence));
+  if (!q.Step()) {
+    RETURN_IF_ERROR(q.status());
+    return absl::NotFoundError(absl::StrCat("no event ", sequence, " of agent ", agent_id));
+  }
+  StoredEvent se;
+  se.agent_id = std::string(agent_id);
+  se.received_time = absl::FromUnixMicros(q.Int(0));
+  if (!ParseView(q.BlobView(1), &se.event)) {
+    return absl::DataLossError(absl::StrCat("stored event ", sequence, " of agent ", agent_id,
+                                            " does not parse; database ", path_, " is damaged"));
+  }
+  return se;
+}
+
+absl::Status SqliteEventStore::ReplaceHostFindings(
+    absl::string_view host, absl::Span<const cleansweep::v1::Finding> findings, absl::Time now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  RETURN_IF_ERROR(CheckOpen());
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.Begin());
+  {
+    Statement del(db_, "DELETE FROM findings WHERE host = ?");
+    RETURN_IF_ERROR(del.status());
+    del.Bind(1, host);
+    RETURN_IF_ERROR(del.Run());
+  }
+  Statement ins(db_,
+                "INSERT INTO findings (host, rule, severity, first_us, last_us, rules_digest, "
+                "updated_us, finding) VALUES (?,?,?,?,?,?,?,?)");
+  RETURN_IF_ERROR(ins.status());
+  std::string blob;
+  for (const cleansweep::v1::Finding& f : findings) {
+    if (f.host() != host) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("finding of host ", f.host(), " given for host ", host));
+    }
+    f.SerializeToString(&blob);
+    ins.Reset();
+    ins.Bind(1, host);
+    ins.Bind(2, f.rule());
+    ins.Bind(3, static_cast<int64_t>(f.severity()));
+    ins.Bind(4, TimestampMicros(f.first_time()));
+    ins.Bind(5, TimestampMicros(f.last_time()));
+    ins.Bind(6, f.rules_digest());
+    ins.Bind(7, absl::ToUnixMicros(now));
+    ins.BindBlob(8, blob);
+    RETURN_IF_ERROR(ins.Run());
+  }
+  return tx.Commit();
+}
+
+absl::StatusOr<std::vector<cleansweep::v1::Finding>> SqliteEventStore::ListFindings(
+    absl::Time from, absl::Time to) {
+  std::lock_guard<std::mutex> lock(mu_);
+  RETURN_IF_ERROR(CheckOpen());
+  Statement q(db_,
+              "SELECT finding FROM findings WHERE last_us >= ? AND first_us <= ? "
+              "ORDER BY host, first_us, rule");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, MicrosOrLimit(from));
+  q.Bind(2, MicrosOrLimit(to));
+  std::vector<cleansweep::v1::Finding> out;
+  while (q.Step()) {
+    cleansweep::v1::Finding f;
+    if (!ParseView(q.BlobView(0), &f)) {
+      return absl::DataLossError(
+          absl::StrCat("a stored finding does not parse; database ", path_, " is damaged"));
+    }
+    out.push_back(std::move(f));
+  }
+  RETURN_IF_ERROR(q.status());
+  return out;
+}
+
+}  // namespace cleansweep::collector::sqlite_internal
