@@ -16,6 +16,8 @@ PACKAGES=(
   openssl libssl-dev
   # command lines
   libcli11-dev
+  # the audit: complaint mails (MIME), DMARC aggregate reports (XML, .gz, .zip)
+  libgmime-3.0-dev libxml2-dev zlib1g-dev libzip-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev tcpdump time iproute2 python3 procps
   # fault tests: agents on a fake clock (tests/fault/coverage_gap_test.py)

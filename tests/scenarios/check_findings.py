@@ -9,7 +9,7 @@ detector judges it as it arrives, and afterwards:
      severities, and that nobody else is;
   2. the live detector's stored findings (`findings --live --json`) are
      identical to the re-judged ones: one evaluation, live and on history.
-Plus a real trace from ../shared/testdata: a single SMB check to 445 is not a
+Plus a real trace (tests/testdata, from ID2T): a single SMB check to 445 is not a
 scan (no worm-scanning finding).
 
 usage: check_findings.py --build-dir BUILD [--scenario N]
@@ -34,7 +34,7 @@ SEVERITY_RANK = {"notice": 1, "suspicious": 2, "mass-mailing": 3, "worm-scanning
 PROTO_SEVERITY = {"SEVERITY_NOTICE": "notice", "SEVERITY_SUSPICIOUS": "suspicious",
                   "SEVERITY_MASS_MAILING": "mass-mailing",
                   "SEVERITY_WORM_SCANNING": "worm-scanning"}
-TESTDATA = os.path.join(ROOT, "..", "shared", "testdata", "pcap")
+TESTDATA = os.path.join(ROOT, "tests", "testdata", "pcap")  # copies of ../shared/testdata
 
 
 def rules_dir(tmp, site_text):
