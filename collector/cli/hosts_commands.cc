@@ -16,6 +16,7 @@
 #include "collector/cli/inventory_csv.h"
 #include "collector/store/sqlite_event_store.h"
 #include "common/time_util.h"
+#include "common/status_macros.h"
 
 namespace cleansweep::collector {
 
@@ -46,6 +47,27 @@ int RunInventoryImport(const InventoryImportConfig& config) {
   return std::cout ? kExitOk : kExitFailure;
 }
 
+absl::StatusOr<std::vector<HostRow>> LoadHostRows(EventStore& s, absl::Time now,
+                                                  absl::Duration window) {
+  ASSIGN_OR_RETURN(std::vector<InventoryHost> inventory, s.ListInventory());
+  ASSIGN_OR_RETURN(std::vector<AgentSummary> agents, s.ListAgents());
+  ASSIGN_OR_RETURN(std::vector<StoredHostFacts> facts, s.ListHostFacts());
+  std::map<std::string, StoredHostFacts> facts_by_agent;
+  for (StoredHostFacts& f : facts) facts_by_agent[f.agent_id] = std::move(f);
+  std::vector<AgentActivity> activity;
+  for (AgentSummary& a : agents) {
+    AgentActivity act;
+    const std::string id = a.identity.agent_id;
+    ASSIGN_OR_RETURN(act.heartbeats, s.ListHeartbeats(id, now - window - kHostsLookback, now));
+    ASSIGN_OR_RETURN(act.gaps, s.CountLostEventGaps(id, now - window, now));
+    act.agent = std::move(a);
+    auto f = facts_by_agent.find(id);
+    if (f != facts_by_agent.end()) act.facts = std::move(f->second);
+    activity.push_back(std::move(act));
+  }
+  return BuildHostRows(inventory, activity, now, window);
+}
+
 int RunHosts(const HostsConfig& config) {
   absl::Time now = absl::Now();
   if (!config.now.empty()) {
@@ -60,35 +82,12 @@ int RunHosts(const HostsConfig& config) {
     return Fail(absl::StrCat("reading ", config.db_path, ": ", status.message()));
   };
 
-  absl::StatusOr<std::vector<InventoryHost>> inventory = s.ListInventory();
-  if (!inventory.ok()) return reading(inventory.status());
-  absl::StatusOr<std::vector<AgentSummary>> agents = s.ListAgents();
-  if (!agents.ok()) return reading(agents.status());
-  absl::StatusOr<std::vector<StoredHostFacts>> facts = s.ListHostFacts();
-  if (!facts.ok()) return reading(facts.status());
-  std::map<std::string, StoredHostFacts> facts_by_agent;
-  for (StoredHostFacts& f : *facts) facts_by_agent[f.agent_id] = std::move(f);
-  std::vector<AgentActivity> activity;
-  for (AgentSummary& a : *agents) {
-    AgentActivity act;
-    const std::string& id = a.identity.agent_id;
-    auto heartbeats = s.ListHeartbeats(id, now - kHostsWindow - kHostsLookback, now);
-    if (!heartbeats.ok()) return reading(heartbeats.status());
-    auto gaps = s.CountLostEventGaps(id, now - kHostsWindow, now);
-    if (!gaps.ok()) return reading(gaps.status());
-    act.agent = std::move(a);
-    act.heartbeats = std::move(*heartbeats);
-    act.gaps = *gaps;
-    auto f = facts_by_agent.find(act.agent.identity.agent_id);  // `id` was moved
-    if (f != facts_by_agent.end()) act.facts = std::move(f->second);
-    activity.push_back(std::move(act));
-  }
-
-  const std::vector<HostRow> rows = BuildHostRows(*inventory, activity, now);
+  absl::StatusOr<std::vector<HostRow>> rows = LoadHostRows(s, now, kHostsWindow);
+  if (!rows.ok()) return reading(rows.status());
   if (config.json) {
-    for (const HostRow& r : rows) std::cout << HostJsonLine(r) << "\n";
+    for (const HostRow& r : *rows) std::cout << HostJsonLine(r) << "\n";
   } else {
-    std::cout << HostTable(rows);
+    std::cout << HostTable(*rows);
   }
   std::cout.flush();
   return std::cout ? kExitOk : kExitFailure;

@@ -5,6 +5,12 @@
 #define CLEANSWEEP_COLLECTOR_CLI_HOSTS_COMMANDS_H_
 
 #include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "collector/cli/hosts_view.h"
+#include "collector/store/event_store.h"
 
 namespace cleansweep::collector {
 
@@ -25,6 +31,11 @@ struct HostsConfig {
 };
 // Prints the hosts view as of `now`, read-only.
 int RunHosts(const HostsConfig& config);
+
+// Every expected or seen host with its coverage, loss and gaps over
+// [now - window, now], read from the store (hosts_view.h BuildHostRows).
+absl::StatusOr<std::vector<HostRow>> LoadHostRows(EventStore& store, absl::Time now,
+                                                  absl::Duration window);
 
 }  // namespace cleansweep::collector
 

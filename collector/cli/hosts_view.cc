@@ -64,7 +64,7 @@ std::string NumberOrNull(const std::optional<T>& v) {
   return v ? absl::StrCat(*v) : "null";
 }
 
-HostRow AgentRow(const AgentActivity& activity, absl::Time now) {
+HostRow AgentRow(const AgentActivity& activity, absl::Time now, absl::Duration window) {
   HostRow row;
   row.hostname = activity.agent.identity.hostname;
   row.agent_hostname = row.hostname;
@@ -76,7 +76,7 @@ HostRow AgentRow(const AgentActivity& activity, absl::Time now) {
   row.agent_id = activity.agent.identity.agent_id;
   row.last_seen = activity.agent.last_seen;
   row.gaps = activity.gaps;
-  const absl::Time from = now - kHostsWindow;
+  const absl::Time from = now - window;
 
   std::vector<HeartbeatSample> all, in_window;
   const HeartbeatSample* newest = nullptr;
@@ -146,7 +146,8 @@ HeartbeatSample ToSample(const cleansweep::v1::Heartbeat& heartbeat) {
 }
 
 std::vector<HostRow> BuildHostRows(const std::vector<InventoryHost>& inventory,
-                                   const std::vector<AgentActivity>& agents, absl::Time now) {
+                                   const std::vector<AgentActivity>& agents, absl::Time now,
+                                   absl::Duration window) {
   std::map<std::string, const InventoryHost*> expected;  // lower-case hostname
   for (const InventoryHost& h : inventory) expected[absl::AsciiStrToLower(h.hostname)] = &h;
   // Lower-case MAC -> inventory host (the first one listing it).
@@ -158,7 +159,7 @@ std::vector<HostRow> BuildHostRows(const std::vector<InventoryHost>& inventory,
   std::vector<HostRow> rows;
   std::map<std::string, bool> reported;
   for (const AgentActivity& a : agents) {
-    HostRow row = AgentRow(a, now);
+    HostRow row = AgentRow(a, now, window);
     auto it = expected.find(absl::AsciiStrToLower(row.hostname));
     if (it != expected.end()) {
       row.matched_by = "hostname";
@@ -189,7 +190,7 @@ std::vector<HostRow> BuildHostRows(const std::vector<InventoryHost>& inventory,
     row.in_inventory = true;
     row.mac = host->mac;
     row.owner = host->owner;
-    row.coverage = Coverage({}, now - kHostsWindow, now);
+    row.coverage = Coverage({}, now - window, now);
     row.status = HostStatus::kNeverReported;
     rows.push_back(std::move(row));
   }

@@ -102,8 +102,11 @@ struct HostRow {
 
 HeartbeatSample ToSample(const cleansweep::v1::Heartbeat& heartbeat);
 
+// Coverage, loss and gaps over [now - window, now] (the hosts command: the
+// last 24 h; the audit: its window, `now` being the window's end).
 std::vector<HostRow> BuildHostRows(const std::vector<InventoryHost>& inventory,
-                                   const std::vector<AgentActivity>& agents, absl::Time now);
+                                   const std::vector<AgentActivity>& agents, absl::Time now,
+                                   absl::Duration window = kHostsWindow);
 
 // "reporting", "silent since 2026-11-27T10:00:00Z", "never reported".
 std::string HostStatusText(const HostRow& row);

@@ -1,6 +1,8 @@
 #include "collector/detect/evaluate.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -217,15 +219,75 @@ Evaluation::Evaluation(std::shared_ptr<const CompiledRules> rules) : rules_(std:
 void Evaluation::Add(absl::string_view agent_id, const cleansweep::v1::Event& event) {
   ++events_added_;
   std::optional<HostFact> hf = ExtractFact(*rules_, agents_.Intern(agent_id), event);
-  if (hf) hosts_[hf->host].push_back(hf->fact);
+  if (hf) AddFact(*hf);
 }
 
-std::vector<Finding> Evaluation::Judge() {
-  std::vector<Finding> out;
-  for (auto& [host, facts] : hosts_) {
-    std::sort(facts.begin(), facts.end(),
-              [this](const Fact& a, const Fact& b) { return FactBefore(a, b, agents_); });
-    JudgeHost(*rules_, agents_, host, facts, &out);
+bool Evaluation::AddSerialized(absl::string_view agent_id, absl::string_view payload) {
+  std::optional<HostFact> fact;
+  if (!ReadSerialized(*rules_, payload, &fact)) return false;
+  AddRead(agent_id, std::move(fact));
+  return true;
+}
+
+bool Evaluation::ReadSerialized(const CompiledRules& rules, absl::string_view payload,
+                                std::optional<HostFact>* fact) {
+  EventFields fields;
+  if (ReadEventFields(payload, &fields)) {
+    *fact = ExtractFact(rules, 0, fields);
+    return true;
+  }
+  // Not plainly encoded: protobuf decides, and reads it.
+  cleansweep::v1::Event event;
+  if (!event.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) return false;
+  *fact = ExtractFact(rules, 0, event);
+  return true;
+}
+
+void Evaluation::AddRead(absl::string_view agent_id, std::optional<HostFact> fact) {
+  ++events_added_;
+  const uint32_t agent = agents_.Intern(agent_id);
+  if (!fact) return;
+  fact->fact.agent = agent;
+  AddFact(*fact);
+}
+
+void Evaluation::AddFact(const HostFact& hf) {
+  if (last_host_ >= hosts_.size() || !(hosts_[last_host_].first == hf.host)) {
+    auto [it, fresh] = host_index_.try_emplace(hf.host, static_cast<uint32_t>(hosts_.size()));
+    if (fresh) hosts_.emplace_back(hf.host, std::vector<Fact>());
+    last_host_ = it->second;
+  }
+  hosts_[last_host_].second.push_back(hf.fact);
+}
+
+std::vector<Finding> Evaluation::Judge(int threads) {
+  // Hosts are independent: each thread takes the next unjudged host, the
+  // busiest first so that no thread is left with a big one at the end. The
+  // findings are sorted at the end, so their order does not depend on who
+  // judged what.
+  std::vector<uint32_t> order(hosts_.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
+    return hosts_[a].second.size() > hosts_[b].second.size();
+  });
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(order.size())));
+  std::vector<std::vector<Finding>> found(static_cast<size_t>(threads));
+  std::atomic<size_t> next{0};
+  auto work = [&](size_t t) {
+    for (size_t i; (i = next.fetch_add(1)) < order.size();) {
+      auto& [host, facts] = hosts_[order[i]];
+      std::sort(facts.begin(), facts.end(),
+                [this](const Fact& a, const Fact& b) { return FactBefore(a, b, agents_); });
+      JudgeHost(*rules_, agents_, host, facts, &found[t]);
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < found.size(); ++t) helpers.emplace_back(work, t);
+  work(0);
+  for (std::thread& h : helpers) h.join();
+  std::vector<Finding> out = std::move(found[0]);
+  for (size_t t = 1; t < found.size(); ++t) {
+    for (Finding& f : found[t]) out.push_back(std::move(f));
   }
   SortFindings(&out);
   return out;

@@ -22,6 +22,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -52,16 +54,37 @@ class Evaluation {
   // unknown kind) are counted in events_added() and otherwise ignored.
   void Add(absl::string_view agent_id, const cleansweep::v1::Event& event);
 
-  // Every host's findings, sorted as SortFindings does.
-  std::vector<cleansweep::v1::Finding> Judge();
+  // The same for an event as the agent serialized it (a stored payload);
+  // false, adding nothing, when the bytes do not parse as an Event. Plainly
+  // encoded events are read without building the message (event_wire.h).
+  bool AddSerialized(absl::string_view agent_id, absl::string_view payload);
+
+  // AddSerialized in two steps, so that events can be read on another
+  // thread: ReadSerialized is thread-safe and gives the event's fact (none
+  // for an event the rules do not judge), or false when the payload does not
+  // parse; AddRead adds an event so read for `agent_id` (the fact's agent
+  // index is set there).
+  static bool ReadSerialized(const CompiledRules& rules, absl::string_view payload,
+                             std::optional<HostFact>* fact);
+  void AddRead(absl::string_view agent_id, std::optional<HostFact> fact);
+
+  // Every host's findings, sorted as SortFindings does. Hosts are judged on
+  // up to `threads` threads; the result is the same for any number.
+  std::vector<cleansweep::v1::Finding> Judge(int threads = 1);
 
   uint64_t events_added() const { return events_added_; }
   uint64_t hosts() const { return hosts_.size(); }
 
  private:
+  void AddFact(const HostFact& hf);
+
   std::shared_ptr<const CompiledRules> rules_;
   AgentIds agents_;
-  absl::flat_hash_map<IpAddress, std::vector<Fact>> hosts_;
+  // Each host's facts, in order of first appearance; `host_index_` finds
+  // them, and consecutive facts of one host (an agent's batch) skip it.
+  absl::flat_hash_map<IpAddress, uint32_t> host_index_;
+  std::vector<std::pair<IpAddress, std::vector<Fact>>> hosts_;
+  uint32_t last_host_ = 0;
   uint64_t events_added_ = 0;
 };
 

@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "cleansweep/v1/event.pb.h"
 #include "collector/detect/compiled_rules.h"
+#include "collector/detect/event_wire.h"
 #include "collector/detect/ip_address.h"
 
 namespace cleansweep::collector {
@@ -56,10 +57,17 @@ class AgentIds {
  private:
   std::vector<std::string> names_;
   absl::flat_hash_map<std::string, uint32_t> index_;
+  // Events come in runs of one agent's batch: the last answer is checked
+  // before the hash lookup.
+  uint32_t last_ = 0;
 };
 
 std::optional<HostFact> ExtractFact(const CompiledRules& rules, uint32_t agent,
                                     const cleansweep::v1::Event& event);
+// The same from the event's fields (event_wire.h): ExtractFact(rules, agent,
+// event) == ExtractFact(rules, agent, FieldsOf(event)).
+std::optional<HostFact> ExtractFact(const CompiledRules& rules, uint32_t agent,
+                                    const EventFields& fields);
 
 // The facts' total order: time, then agent id, then sequence. Both the live
 // detector and `findings` judge facts in this order, so equal inputs give

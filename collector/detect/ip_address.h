@@ -46,7 +46,7 @@ class CidrSet {
  public:
   void Add(const Cidr& block);
   bool Contains(const IpAddress& address) const;
-  bool empty() const { return prefixes_.empty(); }
+  bool empty() const { return prefixes_.empty() && prefixes4_.empty(); }
 
  private:
   struct Prefix {
@@ -54,7 +54,14 @@ class CidrSet {
     int length;
     absl::flat_hash_set<std::array<uint8_t, 16>> networks;
   };
-  std::vector<Prefix> prefixes_;
+  // IPv4 blocks (prefix 0-32) as 32-bit numbers: the common case, without
+  // building masked 16-byte keys.
+  struct Prefix4 {
+    uint32_t mask;
+    absl::flat_hash_set<uint32_t> networks;
+  };
+  std::vector<Prefix> prefixes_;  // every block but those in prefixes4_
+  std::vector<Prefix4> prefixes4_;
 };
 
 }  // namespace cleansweep::collector

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "collector/service/capture_config.h"
-#include "collector/store/sqlite_event_store.h"
+#include "collector/store/temp_store_test_util.h"
 #include "gtest/gtest.h"
 
 namespace cleansweep::collector {
@@ -15,21 +15,8 @@ namespace {
 using cleansweep::v1::AgentMessage;
 using cleansweep::v1::CollectorMessage;
 
-class AgentStreamHandlerTest : public ::testing::Test {
+class AgentStreamHandlerTest : public testing::TempStoreTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/cs_handler_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto store = OpenSqliteEventStore(dir_ + "/c.db");
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
-  }
-
   AgentStreamHandler MakeHandler() {
     return AgentStreamHandler(store_.get(), &config_, "ipv4:127.0.0.1:5000",
                               [] { return absl::FromUnixSeconds(1700000000); });
@@ -52,8 +39,6 @@ class AgentStreamHandlerTest : public ::testing::Test {
     return m;
   }
 
-  std::string dir_;
-  EventStorePtr store_;
   cleansweep::v1::CaptureConfig config_ = DefaultCaptureConfig();
 };
 

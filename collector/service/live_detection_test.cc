@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "collector/detect/detect_test_util.h"
-#include "collector/store/sqlite_event_store.h"
+#include "collector/store/temp_store_test_util.h"
 #include "gtest/gtest.h"
 
 namespace cleansweep::collector {
@@ -19,29 +19,14 @@ using cleansweep::v1::Finding;
 using testing::Smtp;
 using testing::TestRules;
 
-class LiveDetectionTest : public ::testing::Test {
+class LiveDetectionTest : public testing::TempStoreTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/cs_live_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto store = OpenSqliteEventStore(dir_ + "/c.db");
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
-  }
-
   std::vector<Finding> Stored() {
     auto all = store_->ListFindings(absl::InfinitePast(), absl::InfiniteFuture());
     EXPECT_TRUE(all.ok()) << all.status();
     return all.ok() ? *all : std::vector<Finding>{};
   }
 
-  std::string dir_;
-  EventStorePtr store_;
   const AgentIdentity agent_{"ws7", "ws7", "1", "peer"};
 };
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "collector/store/sqlite_event_store.h"
+#include "collector/store/temp_store_test_util.h"
 #include "gtest/gtest.h"
 
 namespace cleansweep::collector {
@@ -17,21 +17,8 @@ namespace {
 using cleansweep::v1::Event;
 using cleansweep::v1::Finding;
 
-class SqliteFindingsTest : public ::testing::Test {
+class SqliteFindingsTest : public testing::TempStoreTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/cs_findings_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto store = OpenSqliteEventStore(dir_ + "/c.db");
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
-  }
-
   static Event At(uint64_t seq, int64_t seconds) {
     Event e;
     e.set_sequence(seq);
@@ -53,8 +40,6 @@ class SqliteFindingsTest : public ::testing::Test {
     return f;
   }
 
-  std::string dir_;
-  EventStorePtr store_;
   const absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
   const AgentIdentity agent_{"ws1", "ws1.example", "1.0", "ipv4:10.0.0.5:5000"};
 };

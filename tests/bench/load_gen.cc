@@ -662,7 +662,7 @@ absl::StatusOr<Throughput> MeasureCollector(const Flags& flags, const Auth& auth
   if (!collector.ok()) return collector.status();
   CollectorProcess& c = **collector;
   AgentFleet fleet(&auth, c.address(), flags.batch);
-  if (absl::Status s = fleet.Add(flags.agents, label); !s.ok()) return s;
+  if (absl::Status s = fleet.Add(flags.agents, "measure"); !s.ok()) return s;
   if (!WaitFor([&] { return fleet.configured() >= flags.agents; }, absl::Seconds(60))) {
     return absl::DeadlineExceededError(
         absl::StrCat("only ", fleet.configured(), " of ", flags.agents, " agents connected"));

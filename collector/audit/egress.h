@@ -1,0 +1,52 @@
+// What left each internal host in a window: SMTP through the approved relays,
+// SMTP directly to external servers, SMTP to other internal servers, MX
+// lookups and worm-port contacts — counts, distinct destinations, first and
+// last time. Classification as the detector's (compiled_rules.h).
+// Not thread-safe; pure apart from memory.
+#ifndef CLEANSWEEP_COLLECTOR_AUDIT_EGRESS_H_
+#define CLEANSWEEP_COLLECTOR_AUDIT_EGRESS_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
+#include "cleansweep/v1/audit.pb.h"
+#include "cleansweep/v1/event.pb.h"
+#include "collector/detect/compiled_rules.h"
+#include "collector/detect/ip_address.h"
+
+namespace cleansweep::collector {
+
+class EgressTally {
+ public:
+  explicit EgressTally(std::shared_ptr<const CompiledRules> rules) : rules_(std::move(rules)) {}
+
+  // Events whose source is not internal are ignored.
+  void Add(absl::string_view agent_id, const cleansweep::v1::Event& event);
+
+  // One entry per internal host that had any activity, ordered by address.
+  std::vector<cleansweep::v1::HostEgress> Hosts() const;
+
+ private:
+  struct Counter {
+    uint64_t count = 0;
+    int64_t first_us = 0;
+    int64_t last_us = 0;
+    absl::flat_hash_set<std::string> distinct;
+    void Add(int64_t t_us, absl::string_view what);
+    void To(cleansweep::v1::ActivityCount* out) const;
+  };
+  struct Host {
+    std::string agent_id;
+    Counter via_relay, direct, other, mx, worm;
+  };
+  std::shared_ptr<const CompiledRules> rules_;
+  std::map<IpAddress, Host> hosts_;
+};
+
+}  // namespace cleansweep::collector
+
+#endif  // CLEANSWEEP_COLLECTOR_AUDIT_EGRESS_H_
