@@ -121,17 +121,28 @@ std::string AuditText(const AuditReport& r) {
     absl::StrAppend(&o, "      origin ", c.origin_ip().empty() ? "unknown" : c.origin_ip(), " (",
                     c.boundary(), ")\n      ", c.decision(), "\n");
     for (const auto& s : c.suspects()) {
-      absl::StrAppend(&o, "      suspect ", s.host(), ": ", s.evidence_size(), " SMTP sessions\n");
+      absl::StrAppend(&o, "      suspect ", s.host(), ": ", s.sessions(), " SMTP sessions\n");
+      for (const auto& ev : s.evidence()) {
+        absl::StrAppend(&o, "         ", Time(ev.time()), " ", ev.summary(), "\n");
+      }
     }
     for (const auto& w : c.warnings()) absl::StrAppend(&o, "      warning: ", w, "\n");
   }
 
-  if (!r.dmarc().empty()) absl::StrAppend(&o, "\n5. DMARC aggregate reports\n");
-  for (const auto& d : r.dmarc()) {
-    absl::StrAppend(&o, "   ", d.source_ip(), " ", d.ours() ? "ours" : "NOT ours", ": ", d.count(),
-                    " messages, spf ", d.spf(), ", dkim ", d.dkim(),
-                    d.aligned() ? ", aligned" : ", not aligned", ", ", d.disposition(), " (",
-                    d.org_name(), ", ", d.report(), ")\n");
+  if (r.has_dmarc()) {
+    const auto& d = r.dmarc();
+    absl::StrAppend(&o, "\n5. DMARC aggregate reports\n   ", d.reports_size(), " reports about our domains, ",
+                    d.messages(), " messages, ", d.messages_from_ours(), " from our addresses\n");
+    for (const auto& x : d.sources()) {
+      absl::StrAppend(&o, "   ", absl::StrFormat("%-39s", x.source_ip()), " ",
+                      x.ours() ? "ours    " : "NOT ours", " ", x.messages(), " messages, DMARC pass ",
+                      x.dmarc_pass(), " (DKIM aligned ", x.dkim_aligned_pass(), ", SPF aligned ",
+                      x.spf_aligned_pass(), ")");
+      for (const auto& [disp, n] : x.dispositions()) absl::StrAppend(&o, ", ", disp, " ", n);
+      absl::StrAppend(&o, "\n");
+    }
+    for (const auto& w : d.warnings()) absl::StrAppend(&o, "   warning: ", w, "\n");
+    for (const auto& k : d.skipped()) absl::StrAppend(&o, "   skipped: ", k, "\n");
   }
 
   absl::StrAppend(&o, "\nEvidence SHA-256: ", r.evidence_sha256(), "\n");
@@ -215,15 +226,20 @@ std::string AuditHtml(const AuditReport& r) {
     }
     absl::StrAppend(&o, "</table><p><strong>", e(c.decision()), "</strong></p>\n");
   }
-  if (!r.dmarc().empty()) {
-    absl::StrAppend(&o, "<h2>5. DMARC</h2><table><tr><th>Source</th><th>Ours</th><th>Count</th>"
-                        "<th>SPF</th><th>DKIM</th><th>Aligned</th><th>Disposition</th>"
-                        "<th>Reporter</th></tr>\n");
-    for (const auto& d : r.dmarc()) {
+  if (r.has_dmarc()) {
+    absl::StrAppend(&o, "<h2>5. DMARC</h2><p>", r.dmarc().reports_size(), " reports, ",
+                    r.dmarc().messages(), " messages, ", r.dmarc().messages_from_ours(),
+                    " from our addresses.</p><table><tr><th>Source</th><th>Ours</th>"
+                    "<th>Messages</th><th>DMARC pass</th><th>DKIM aligned</th><th>SPF aligned</th>"
+                    "<th>Dispositions</th><th>Reporters</th></tr>\n");
+    for (const auto& d : r.dmarc().sources()) {
+      std::string disp, rep;
+      for (const auto& [k, n] : d.dispositions()) absl::StrAppend(&disp, e(k), " ", n, " ");
+      for (const auto& x : d.reporters()) absl::StrAppend(&rep, e(x), " ");
       absl::StrAppend(&o, "<tr><td>", e(d.source_ip()), "</td><td>", d.ours() ? "yes" : "no",
-                      "</td><td>", d.count(), "</td><td>", e(d.spf()), "</td><td>", e(d.dkim()),
-                      "</td><td>", d.aligned() ? "yes" : "no", "</td><td>", e(d.disposition()),
-                      "</td><td>", e(d.org_name()), "</td></tr>\n");
+                      "</td><td>", d.messages(), "</td><td>", d.dmarc_pass(), "</td><td>",
+                      d.dkim_aligned_pass(), "</td><td>", d.spf_aligned_pass(), "</td><td>", disp,
+                      "</td><td>", rep, "</td></tr>\n");
     }
     absl::StrAppend(&o, "</table>\n");
   }

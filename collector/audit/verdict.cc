@@ -43,11 +43,20 @@ cleansweep::v1::Verdict DecideVerdict(const AuditReport& r) {
   cleansweep::v1::Verdict v;
   const std::string window = absl::StrCat(Day(r.from()), " and ", Day(r.to()));
   const std::string site = r.site().empty() ? "our network" : r.site();
-  std::vector<std::string> flagged;
+  // Flagged host -> what it did, in first-seen order.
+  std::vector<std::pair<std::string, std::vector<std::string>>> flagged;
+  auto flag = [&flagged](const std::string& host, std::string what) {
+    for (auto& [h, list] : flagged) {
+      if (h == host) {
+        list.push_back(std::move(what));
+        return;
+      }
+    }
+    flagged.push_back({host, {std::move(what)}});
+  };
   for (const auto& hv : r.findings().verdicts()) {
     if (hv.severity() < cleansweep::v1::SEVERITY_SUSPICIOUS) continue;
-    flagged.push_back(absl::StrCat(HostName(r, hv.host()), " ",
-                                   SeverityName(hv.severity())));
+    flag(HostName(r, hv.host()), std::string(SeverityName(hv.severity())));
     v.add_reasons(absl::StrCat(HostName(r, hv.host()), ": ",
                                SeverityName(hv.severity()), " (", hv.findings(), " findings)"));
   }
@@ -56,8 +65,7 @@ cleansweep::v1::Verdict DecideVerdict(const AuditReport& r) {
   for (const auto& c : r.complaints()) {
     if (c.origin_is_ours() && c.suspects_size() > 0) {
       for (const auto& s : c.suspects()) {
-        flagged.push_back(absl::StrCat(HostName(r, s.host()),
-                                       " sent mail to the complaint's destination"));
+        flag(HostName(r, s.host()), "sent SMTP when the reported message left");
         v.add_reasons(absl::StrCat(c.source(), ": origin ", c.origin_ip(),
                                    " is ours and ", HostName(r, s.host()),
                                    " talked SMTP to it at that time"));
@@ -76,6 +84,11 @@ cleansweep::v1::Verdict DecideVerdict(const AuditReport& r) {
                                  Day(c.origin_time())));
     }
   }
+  if (r.has_dmarc() && r.dmarc().messages() > 0) {
+    v.add_reasons(absl::StrCat("DMARC reports: ", r.dmarc().messages() - r.dmarc().messages_from_ours(),
+                               " of ", r.dmarc().messages(),
+                               " messages using our domains came from addresses that are not ours"));
+  }
   const auto& cov = r.coverage();
   const bool coverage_low = cov.covered_fraction() + 1e-12 < cov.required_fraction();
   v.add_reasons(absl::StrCat(cov.watched_whole(), " of ", cov.expected(),
@@ -85,11 +98,15 @@ cleansweep::v1::Verdict DecideVerdict(const AuditReport& r) {
   if (!flagged.empty()) {
     v.set_kind("infected");
     v.set_exit_code(kAuditInfected);
-    v.set_sentence(absl::StrCat("Between ", window, ", ", flagged.size() == 1 ? "one host" : absl::StrCat(flagged.size(), " hosts"),
-                                " of ", site, " showed worm or mass-mailing behaviour (",
-                                absl::StrJoin(flagged, "; "),
-                                "); we are isolating and cleaning ",
-                                flagged.size() == 1 ? "it" : "them", "."));
+    std::vector<std::string> parts;
+    for (const auto& [host, what] : flagged) {
+      parts.push_back(absl::StrCat(host, ": ", absl::StrJoin(what, ", ")));
+    }
+    v.set_sentence(absl::StrCat(
+        "Between ", window, ", ",
+        flagged.size() == 1 ? std::string("one host") : absl::StrCat(flagged.size(), " hosts"),
+        " of ", site, " showed worm or mass-mailing behaviour (", absl::StrJoin(parts, "; "),
+        "); we are isolating and cleaning ", flagged.size() == 1 ? "it" : "them", "."));
   } else if (coverage_low || complaint_gap || complaint_ours_unnamed) {
     v.set_kind("inconclusive");
     v.set_exit_code(kAuditInconclusive);

@@ -70,7 +70,7 @@ TEST(VerdictTest, ASuspiciousHostIsInfectedEvenWithLowCoverage) {
   cleansweep::v1::Verdict v = DecideVerdict(r);
   EXPECT_EQ(v.kind(), "infected");
   EXPECT_EQ(v.exit_code(), 1);
-  EXPECT_NE(v.sentence().find("ws2 (10.0.0.2) mass-mailing"), std::string::npos) << v.sentence();
+  EXPECT_NE(v.sentence().find("one host of example-gmbh showed worm or mass-mailing behaviour (ws2 (10.0.0.2): mass-mailing)"), std::string::npos) << v.sentence();
 }
 
 TEST(VerdictTest, AComplaintAtAnUnwatchedTimeIsInconclusive) {
@@ -101,8 +101,40 @@ TEST(VerdictTest, TheExternalAudienceSeesNoInternalNameOrAddress) {
   EXPECT_EQ(r.audience(), "external");
   EXPECT_EQ(r.findings().verdicts(0).host(), "host 2");  // the same label everywhere
   EXPECT_EQ(r.egress(0).host(), "host 2");
-  EXPECT_NE(r.verdict().sentence().find("host 2 mass-mailing"), std::string::npos)
+  EXPECT_NE(r.verdict().sentence().find("(host 2: mass-mailing)"), std::string::npos)
       << r.verdict().sentence();
+}
+
+}  // namespace
+}  // namespace cleansweep::collector
+
+namespace cleansweep::collector {
+namespace {
+
+TEST(VerdictTest, AHostFlaggedByRulesAndByAComplaintIsOneHost) {
+  AuditReport r = Covered(3, 3, 0.95);
+  Flag(&r, "10.0.0.2", "a2", cleansweep::v1::SEVERITY_WORM_SCANNING);
+  auto* c = r.add_complaints();
+  c->set_source("bounce.eml");
+  c->set_origin_ip("198.51.100.10");
+  c->set_origin_is_ours(true);
+  c->add_suspects()->set_host("10.0.0.2");
+  cleansweep::v1::Verdict v = DecideVerdict(r);
+  EXPECT_EQ(v.exit_code(), 1);
+  EXPECT_NE(v.sentence().find("one host of example-gmbh"), std::string::npos) << v.sentence();
+  EXPECT_NE(v.sentence().find("ws2 (10.0.0.2): worm-scanning, sent SMTP when the reported "
+                              "message left"),
+            std::string::npos)
+      << v.sentence();
+}
+
+TEST(VerdictTest, OurOriginWithoutANameableHostIsInconclusive) {
+  AuditReport r = Covered(3, 3, 0.95);
+  auto* c = r.add_complaints();
+  c->set_source("bounce.eml");
+  c->set_origin_ip("198.51.100.10");
+  c->set_origin_is_ours(true);
+  EXPECT_EQ(DecideVerdict(r).exit_code(), 2);
 }
 
 }  // namespace

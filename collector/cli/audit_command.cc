@@ -6,11 +6,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "collector/audit/complaint_section.h"
+#include "collector/audit/dmarc_section.h"
 #include "collector/audit/egress.h"
 #include "collector/audit/render.h"
 #include "collector/audit/seal.h"
 #include "collector/audit/verdict.h"
 #include "collector/cli/cli_util.h"
+#include "collector/cli/format.h"
 #include "collector/cli/hosts_commands.h"
 #include "collector/cli/rejudge.h"
 #include "collector/detect/compiled_rules.h"
@@ -158,8 +161,31 @@ int RunAudit(const AuditConfig& config) {
   }
   *report.mutable_findings() = *std::move(findings);
 
-  if (!config.complaints.empty() || !config.dmarc.empty()) {
-    return Bad("--complaint and --dmarc are not available in this build yet");
+  absl::Duration skew;
+  if (!absl::ParseDuration(config.skew, &skew) || skew < absl::ZeroDuration()) {
+    return Bad(absl::StrCat("--skew: '", config.skew, "' is not a duration like 10m or 90s"));
+  }
+  ComplaintInputs complaint_inputs;
+  complaint_inputs.rules = rules->get();
+  complaint_inputs.trusted = config.trusted;
+  complaint_inputs.skew = skew;
+  complaint_inputs.coverage = &report.coverage();
+  for (const std::string& path : config.complaints) {
+    absl::StatusOr<cleansweep::v1::ComplaintAnalysis> c =
+        AnalyzeComplaint(path, complaint_inputs, s);
+    if (!c.ok()) return Bad(absl::StrCat("--complaint: ", c.status().message()));
+    for (auto& suspect : *c->mutable_suspects()) {
+      for (auto& ev : *suspect.mutable_evidence()) {
+        absl::StatusOr<StoredEvent> se = s.GetEvent(ev.agent_id(), ev.sequence());
+        if (se.ok()) ev.set_summary(EventSummary(se->event));
+      }
+    }
+    *report.add_complaints() = *std::move(c);
+  }
+  if (!config.dmarc.empty()) {
+    absl::StatusOr<cleansweep::v1::DmarcSection> dmarc = BuildDmarcSection(config.dmarc, **rules);
+    if (!dmarc.ok()) return Bad(absl::StrCat("--dmarc: ", dmarc.status().message()));
+    *report.mutable_dmarc() = *std::move(dmarc);
   }
 
   if (config.audience == "external") RedactForExternal(&report);

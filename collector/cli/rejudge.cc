@@ -222,7 +222,7 @@ absl::StatusOr<FindingReport> Rejudge(EventStore& store,
   uint64_t read = 0;
   // Reading (SQLite) and judging each take about half the time: a second
   // thread reads while this one judges, in the same order.
-  EventPipe pipe; int dbg_helped = 0; absl::Duration dbg_reader;
+  EventPipe pipe;
   absl::Status scanned;
   std::thread reader([&] {
     EventBatch* batch = pipe.Empty();
@@ -232,7 +232,7 @@ absl::StatusOr<FindingReport> Rejudge(EventStore& store,
           batch->Add(agent_id, payload);
           if (batch->full()) {
             pipe.Send(batch);
-            if (EventBatch* behind = pipe.Help()) { ++dbg_helped;
+            if (EventBatch* behind = pipe.Help()) {
               behind->Read(*rules);
               pipe.Done(behind);
             }
@@ -241,7 +241,7 @@ absl::StatusOr<FindingReport> Rejudge(EventStore& store,
           return absl::OkStatus();
         });
     if (batch != nullptr) pipe.Send(batch);
-    pipe.Finish(); dbg_reader = absl::Now() - start;
+    pipe.Finish();
   });
   absl::Status judged;
   while (judged.ok()) {
@@ -262,7 +262,6 @@ absl::StatusOr<FindingReport> Rejudge(EventStore& store,
   }
   pipe.Stop();
   reader.join();
-  fprintf(stderr, "DBG reader %.3f consumer %.3f helped %d\n", absl::ToDoubleSeconds(dbg_reader), absl::ToDoubleSeconds(absl::Now() - start), dbg_helped);
   RETURN_IF_ERROR(judged);
   RETURN_IF_ERROR(scanned);
   FindingReport report;
@@ -272,10 +271,7 @@ absl::StatusOr<FindingReport> Rejudge(EventStore& store,
   report.set_events_judged(eval.events_added());
   report.set_hosts_judged(eval.hosts());
   const int64_t from_us = absl::ToUnixMicros(from), to_us = absl::ToUnixMicros(to);
-  absl::Time j0 = absl::Now();
-  std::vector<Finding> all = eval.Judge(2);
-  fprintf(stderr, "DBG judge %.3f\n", absl::ToDoubleSeconds(absl::Now()-j0));
-  for (Finding& f : all) {
+  for (Finding& f : eval.Judge(/*threads=*/2)) {
     if (TimeUtil::TimestampToMicroseconds(f.last_time()) < from_us ||
         TimeUtil::TimestampToMicroseconds(f.first_time()) > to_us) {
       continue;

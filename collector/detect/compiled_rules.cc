@@ -59,6 +59,9 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompileRules(
   RETURN_IF_ERROR(AddNamed(site.approved_relays(), &out->relays));
   RETURN_IF_ERROR(AddNamed(site.approved_relays(), &out->mail_servers));
   RETURN_IF_ERROR(AddNamed(site.mail_servers(), &out->mail_servers));
+  RETURN_IF_ERROR(AddNamed(site.public_egress(), &out->ours));
+  RETURN_IF_ERROR(AddNamed(site.mail_servers(), &out->ours));
+  RETURN_IF_ERROR(AddNamed(site.approved_relays(), &out->ours));
   for (const std::string& d : site.mail_domains()) out->mail_domains.push_back(absl::AsciiStrToLower(d));
   for (const auto& family : rules->worms.family()) {
     for (const auto& p : family.ports()) {

@@ -39,6 +39,9 @@ struct CompiledRules {
   CidrSet internal;
   CidrSet relays;        // approved relays: never an external destination
   CidrSet mail_servers;  // with the relays: exempt from the SMTP and MX signals
+  // Addresses mail of ours may leave from: public egress, mail servers and
+  // relays (what the audit calls "ours").
+  CidrSet ours;
   std::vector<std::string> mail_domains;  // lower case
   std::vector<PortRange> worm_ports;      // every port of worms.textproto
   std::vector<CompiledRule> rules;        // in file order

@@ -12,7 +12,15 @@ agent into a real collector (TLS, SQLite); then, with the collector stopped
   3. --audience external: no internal address, host name or agent id anywhere;
   4. the relay scenario (no finding) with no host watched for the window:
      inconclusive, exit 2, never clean;
-  5. bad usage and unreadable input: exit 3 with a message naming the problem.
+  5. bad usage and unreadable input: exit 3 with a message naming the problem;
+  6. --dmarc with real reports (tests/testdata, from parsedmarc; XML, RFC 9990,
+     gzip): messages per source across reports and "ours" as Python's own XML
+     reading and the site's egress say; another domain's report skipped; an
+     empty report refused with exit 3;
+  7. --complaint: a bounce (with a bot-forged bottom hop) whose message entered
+     the recipient's system from our egress during the outbreak names the
+     infected host and only it; from an outside address: "not ours"; a file
+     that is not a mail: exit 3.
 
 usage: check_audit_cli.py --build-dir BUILD
 """
@@ -43,6 +51,134 @@ def audit(fleet, *args):
     r = subprocess.run([fleet.collector_bin, "audit", *args], capture_output=True, text=True,
                        timeout=120)
     return r.returncode, r.stdout, r.stderr
+
+
+DMARC_DIR = os.path.join(ROOT, "tests", "testdata", "dmarc", "parsedmarc", "aggregate")
+DMARC_FILES = ["example.net!example.com!1529366400!1529452799.xml",
+               "usssa.com!example.com!1538784000!1538870399.xml",
+               "veeam.com!example.com!1530133200!1530219600.xml",
+               "rfc9990-example.net!example.com!1700000000!1700086399.xml",
+               "fastmail.com!example.com!1516060800!1516147199!102675056.xml.gz"]
+
+
+def dmarc_oracle(ours):
+    import gzip
+    import xml.etree.ElementTree as ET
+    per_source, skipped = {}, 0
+    for name in DMARC_FILES:
+        path = os.path.join(DMARC_DIR, name)
+        data = gzip.open(path).read() if name.endswith(".gz") else open(path, "rb").read()
+        root = ET.fromstring(data)
+        ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+        if root.findtext(f"{ns}policy_published/{ns}domain") != "example.com":
+            skipped += 1
+            continue
+        for rec in root.findall(f"{ns}record"):
+            ip = rec.findtext(f"{ns}row/{ns}source_ip")
+            per_source[ip] = per_source.get(ip, 0) + int(rec.findtext(f"{ns}row/{ns}count"))
+    return {ip: (n, ip in ours) for ip, n in per_source.items()}, skipped
+
+
+def check_dmarc(fleet, db, window):
+    rules = fleet.path("rules-dmarc")
+    os.makedirs(rules)
+    for f in ("worms.textproto", "detection.textproto"):
+        subprocess.run(["cp", os.path.join(ROOT, "rules", f), rules], check=True)
+    with open(os.path.join(rules, "site.textproto"), "w") as f:
+        f.write('name: "dmarc-test" internal_networks: "10.0.0.0/8" '
+                'public_egress { name: "nat" addresses: "199.230.200.36" } '
+                'mail_domains: "example.com" clean_coverage: 0.9\n')
+    args = []
+    for name in DMARC_FILES:
+        args += ["--dmarc", os.path.join(DMARC_DIR, name)]
+    code, js, err = audit(fleet, "--db", db, "--rules", rules, *window, "--format", "json", *args)
+    fl.check(code in (0, 1, 2), f"audit with --dmarc exited {code}: {err}")
+    d = json.loads(js)["dmarc"]
+    want, skipped = dmarc_oracle({"199.230.200.36"})
+    got = {s["source_ip"]: (int(s["messages"]), bool(s.get("ours", False)))
+           for s in d.get("sources", [])}
+    fl.check(got == want, f"DMARC per source {got}, want {want}")
+    fl.check(len(d.get("skipped", [])) == skipped, f"skipped {d.get('skipped')}, want {skipped}")
+    fl.check(int(d["messages"]) == sum(n for n, _ in want.values()) and
+             int(d["messages_from_ours"]) == sum(n for n, o in want.values() if o),
+             f"DMARC totals {d['messages']}/{d.get('messages_from_ours')} disagree with {want}")
+    # An unreadable report: exit 3, naming it.
+    code, _, err = audit(fleet, "--db", db, "--rules", rules, *window, "--dmarc",
+                         os.path.join(DMARC_DIR, "EMPTY__empty.xml"))
+    fl.check(code == 3 and "EMPTY__empty.xml" in err, f"empty report: exit {code}, {err!r}")
+
+
+BOUNCE = """\
+From: MAILER-DAEMON@recipient.example
+To: postmaster@example-corp.test
+Subject: Undelivered Mail Returned to Sender
+Date: Tue, 03 Mar 2026 09:20:00 +0000
+Message-ID: <bounce-1@recipient.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b1"
+
+--b1
+Content-Type: text/plain
+
+Your message was rejected: it contained the virus W32.Mydoom.A@mm.
+
+--b1
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx-in.recipient.example
+Final-Recipient: rfc822; victim@recipient.example
+Action: failed
+Status: 5.7.1
+
+--b1
+Content-Type: message/rfc822
+
+Received: from mx-in.recipient.example (mx-in.recipient.example [192.0.2.200])
+\tby store.recipient.example with LMTP id q1; Tue, 03 Mar 2026 09:03:01 +0000
+Received: from ws07.example-corp.test (unknown [ORIGIN])
+\tby mx-in.recipient.example with ESMTP id q0 for <victim@recipient.example>;
+\tTue, 03 Mar 2026 09:03:00 +0000
+Received: from trusted-bank.example (bank [203.0.113.77]) by relay.bank.example;
+\tTue, 03 Mar 2026 09:02:59 +0000
+From: "Support" <support@example-corp.test>
+To: victim@recipient.example
+Subject: =?UTF-8?B?VGVzdCDDpA==?=
+Date: Tue, 03 Mar 2026 09:02:58 +0000
+Message-ID: <worm-1@example-corp.test>
+
+The attachment is your document.
+--b1--
+"""
+
+
+def check_complaints(fleet, base):
+    ours = fleet.path("bounce-ours.eml")
+    with open(ours, "w") as f:
+        f.write(BOUNCE.replace("ORIGIN", "198.51.100.10"))
+    code, js, err = audit(fleet, *base, "--format", "json", "--complaint", ours)
+    fl.check(code == 1, f"complaint from our egress: exit {code}: {err}")
+    c = json.loads(js)["complaints"][0]
+    fl.check(c["origin_ip"] == "198.51.100.10" and c.get("origin_is_ours"),
+             f"origin {c.get('origin_ip')} ours={c.get('origin_is_ours')}: {c.get('boundary')}")
+    fl.check(c["subject"] == "Test \u00e4", f"subject not RFC 2047 decoded: {c['subject']!r}")
+    fl.check(c["message_id"] == "worm-1@example-corp.test", f"message id {c['message_id']!r}")
+    suspects = {s["host"] for s in c.get("suspects", [])}
+    fl.check(suspects == {"10.20.1.7"}, f"suspects {suspects}, want only the infected 10.20.1.7")
+    untrusted = [h.get("untrusted", False) for h in c["hops"]]
+    fl.check(untrusted == [False, False, True], f"hop trust {untrusted}, want the bottom untrusted")
+    other = fleet.path("bounce-other.eml")
+    with open(other, "w") as f:
+        f.write(BOUNCE.replace("ORIGIN", "203.0.113.50"))
+    code, js, err = audit(fleet, *base, "--format", "json", "--complaint", other)
+    c = json.loads(js)["complaints"][0]
+    fl.check(not c.get("origin_is_ours") and "203.0.113.50, which is not ours" in c["decision"]
+             and not c.get("suspects"), f"outside origin: {c['decision']!r} {c.get('suspects')}")
+    # Not a mail: exit 3 naming the file.
+    junk = fleet.path("junk.eml")
+    with open(junk, "wb") as f:
+        f.write(b"\x00\x01binary garbage" * 100)
+    code, _, err = audit(fleet, *base, "--complaint", junk)
+    fl.check(code == 3 and "junk.eml" in err, f"junk complaint: exit {code}, {err!r}")
 
 
 def main():
@@ -152,6 +288,17 @@ def main():
         r = subprocess.run([fleet.collector_bin, "audit", "verify", fleet.path("captures")],
                            capture_output=True, text=True)
         fl.check(r.returncode == 3, f"verify of a directory exited {r.returncode}: {r.stderr}")
+
+        # 7. Complaints: a bounce whose message entered the recipient's system from our
+        # egress address during the outbreak names the infected host, and only it; the
+        # same message from an outside address is "not ours". A bot-written bottom hop
+        # is shown as untrusted.
+        check_complaints(fleet, base)
+
+        # 6. DMARC reports (tests/testdata, from parsedmarc): per source, counted across
+        # reports (plain XML, RFC 9990, gzip), ours per the site's public egress; a
+        # report about another domain is skipped. The oracle is Python's own XML reading.
+        check_dmarc(fleet, db1, window)
         ok = True
     finally:
         fleet.cleanup(ok)
