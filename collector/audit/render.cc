@@ -76,7 +76,26 @@ std::string AuditText(const AuditReport& r) {
 
   absl::StrAppend(&o, "\n2. Egress (per internal host)\n");
   if (r.egress().empty()) absl::StrAppend(&o, "   no SMTP, MX lookups or worm-port contacts\n");
+  // Hosts that only submitted through the relay are the normal case: one line for all.
+  uint64_t relay_only_hosts = 0, relay_only_sessions = 0;
   for (const auto& e : r.egress()) {
+    if (e.smtp_direct_external().count() + e.smtp_other().count() + e.mx_lookups().count() +
+            e.worm_ports().count() ==
+        0) {
+      ++relay_only_hosts;
+      relay_only_sessions += e.smtp_via_relay().count();
+    }
+  }
+  if (relay_only_hosts > 0) {
+    absl::StrAppend(&o, "   ", relay_only_hosts, " hosts sent mail only through the approved relay (",
+                    relay_only_sessions, " SMTP sessions) and nothing else watched\n");
+  }
+  for (const auto& e : r.egress()) {
+    if (e.smtp_direct_external().count() + e.smtp_other().count() + e.mx_lookups().count() +
+            e.worm_ports().count() ==
+        0) {
+      continue;
+    }
     absl::StrAppend(&o, "   ", e.host(), e.agent_id().empty() ? "" : absl::StrCat(" (", e.agent_id(), ")"), "\n");
     absl::StrAppend(&o, "      SMTP via approved relay: ", Activity(e.smtp_via_relay()), "\n");
     absl::StrAppend(&o, "      SMTP directly to external servers: ",

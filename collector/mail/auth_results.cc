@@ -10,9 +10,9 @@
 namespace cleansweep::collector::mail {
 namespace {
 
-constexpr const char* kResults[] = {"pass",      "fail",      "softfail", "neutral",
-                                    "none",      "temperror", "permerror", "policy",
-                                    "hardfail",  "unknown",   "error"};
+constexpr const char* kResults[] = {"pass",     "fail",      "softfail",  "neutral",
+                                    "none",     "temperror", "permerror", "policy",
+                                    "hardfail", "unknown",   "error"};
 
 bool IsResultWord(absl::string_view w) {
   for (const char* r : kResults) {
@@ -120,7 +120,8 @@ void FromSpfComment(absl::string_view comment, AuthResult* r) {
     if (!w.empty()) words.push_back(w);
   }
   for (size_t i = 0; i + 2 < words.size(); ++i) {
-    if (!absl::EqualsIgnoreCase(words[i], "domain") || !absl::EqualsIgnoreCase(words[i + 1], "of")) {
+    if (!absl::EqualsIgnoreCase(words[i], "domain") ||
+        !absl::EqualsIgnoreCase(words[i + 1], "of")) {
       continue;
     }
     if (r->domain.empty()) r->domain = Lower(DomainPart(words[i + 2]));

@@ -36,10 +36,10 @@ struct AuthResult {
   // the usual comment "domain of X designates IP as permitted sender" fills
   // domain and ip for SPF.
   std::string domain;
-  std::string ip;           // SPF client address, iprev policy.iprev; as written
-  std::string reason;       // reason="..." or the comment after the result
+  std::string ip;      // SPF client address, iprev policy.iprev; as written
+  std::string reason;  // reason="..." or the comment after the result
   std::vector<std::pair<std::string, std::string>> properties;  // "header.d" -> "example.com"
-  int received_above = 0;   // Received headers above this header (filled by the caller)
+  int received_above = 0;  // Received headers above this header (filled by the caller)
 };
 
 // One Authentication-Results or ARC-Authentication-Results value; `header`

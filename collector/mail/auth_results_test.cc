@@ -120,8 +120,8 @@ TEST(AuthResultsTest, ReceivedSpf) {
 }
 
 TEST(AuthResultsTest, ArcSeal) {
-  const std::vector<AuthResult> r = ParseArcSeal(
-      "i=1; a=rsa-sha256; t=1700000000; cv=none; d=google.com; s=arc-20160816; b=AbC");
+  const std::vector<AuthResult> r =
+      ParseArcSeal("i=1; a=rsa-sha256; t=1700000000; cv=none; d=google.com; s=arc-20160816; b=AbC");
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].method, "arc");
   EXPECT_EQ(r[0].result, "none");

@@ -122,10 +122,14 @@ size_t StatusAt(absl::string_view t, size_t i) {
 
 absl::string_view BounceReasonName(BounceReason reason) {
   switch (reason) {
-    case BounceReason::kVirusDetected: return "virusdetected";
-    case BounceReason::kSpamDetected: return "spamdetected";
-    case BounceReason::kBadReputation: return "badreputation";
-    case BounceReason::kUnknown: break;
+    case BounceReason::kVirusDetected:
+      return "virusdetected";
+    case BounceReason::kSpamDetected:
+      return "spamdetected";
+    case BounceReason::kBadReputation:
+      return "badreputation";
+    case BounceReason::kUnknown:
+      break;
   }
   return "";
 }

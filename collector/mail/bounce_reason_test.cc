@@ -35,7 +35,8 @@ TEST(BounceReasonTest, SisimaiDiagnostics) {
       {"lhost-dragonfly-25",
        "550 5.7.0 <virusdetected@libsisimai.net>: Recipient address rejected: Virus detected.",
        BounceReason::kVirusDetected, 550, "5.7.0"},
-      {"rhost-mimecast-02", "554 email rejected due to security policies -\n    MCSpamSignature.sa.2.2",
+      {"rhost-mimecast-02",
+       "554 email rejected due to security policies -\n    MCSpamSignature.sa.2.2",
        BounceReason::kVirusDetected, 554, ""},
   };
   for (const Case& c : cases) {

@@ -29,14 +29,13 @@ constexpr size_t kMaxAddressFieldBytes = 4096;
 constexpr int kMaxAddressFieldColons = 64;
 constexpr uint64_t kMaxAddressWork = uint64_t{1} << 28;  // sum of length^2, ~0.4 s
 
-
 constexpr const char* kMailFields[] = {"From",    "Date", "Received",    "Message-ID",
                                        "Subject", "To",   "Return-Path", "MIME-Version"};
 
 constexpr const char* kBounceSubjects[] = {
-    "undelivered mail",     "undeliverable",     "delivery status notification",
-    "mail delivery failed", "returned mail",     "failure notice",
-    "delivery failure",     "non-delivery",      "delivery has failed",
+    "undelivered mail",       "undeliverable",        "delivery status notification",
+    "mail delivery failed",   "returned mail",        "failure notice",
+    "delivery failure",       "non-delivery",         "delivery has failed",
     "could not be delivered", "mail delivery system", "delivery notification"};
 
 constexpr const char* kDaemonLocalParts[] = {"mailer-daemon", "mail-daemon", "mailerdaemon",
@@ -60,8 +59,7 @@ struct ParserWarning {
   std::string item;
 };
 
-void CollectWarning(gint64 offset, GMimeParserWarning code, const gchar* item,
-                    gpointer user_data) {
+void CollectWarning(gint64 offset, GMimeParserWarning code, const gchar* item, gpointer user_data) {
   auto* out = static_cast<std::vector<ParserWarning>*>(user_data);
   if (out->size() >= kMaxWarnings) return;
   out->push_back({offset, code, item != nullptr ? std::string(item).substr(0, 200) : ""});
@@ -69,7 +67,8 @@ void CollectWarning(gint64 offset, GMimeParserWarning code, const gchar* item,
 
 std::string DescribeParserWarning(const ParserWarning& w) {
   switch (w.code) {
-    case GMIME_WARN_DUPLICATED_HEADER: return absl::StrCat("header ", w.item, " appears twice");
+    case GMIME_WARN_DUPLICATED_HEADER:
+      return absl::StrCat("header ", w.item, " appears twice");
     case GMIME_WARN_DUPLICATED_PARAMETER:
       return absl::StrCat("parameter ", w.item, " appears twice");
     case GMIME_WARN_UNENCODED_8BIT_HEADER:
@@ -78,22 +77,29 @@ std::string DescribeParserWarning(const ParserWarning& w) {
       return absl::StrCat("invalid content type ", w.item, ", read as application/octet-stream");
     case GMIME_WARN_INVALID_RFC2047_HEADER_VALUE:
       return absl::StrCat("invalid RFC 2047 encoding in ", w.item);
-    case GMIME_WARN_MALFORMED_MULTIPART: return "a multipart has no parts";
+    case GMIME_WARN_MALFORMED_MULTIPART:
+      return "a multipart has no parts";
     case GMIME_WARN_TRUNCATED_MESSAGE:
       return "the message is truncated: it ends before its body or before a multipart's "
              "closing boundary";
-    case GMIME_WARN_MALFORMED_MESSAGE: return "the message is malformed";
+    case GMIME_WARN_MALFORMED_MESSAGE:
+      return "the message is malformed";
     case GMIME_CRIT_INVALID_HEADER_NAME:
       return absl::StrCat("invalid header name ", w.item, "; the parser skipped part of the input");
-    case GMIME_CRIT_CONFLICTING_HEADER: return absl::StrCat("conflicting header ", w.item);
-    case GMIME_CRIT_CONFLICTING_PARAMETER: return absl::StrCat("conflicting parameter ", w.item);
+    case GMIME_CRIT_CONFLICTING_HEADER:
+      return absl::StrCat("conflicting header ", w.item);
+    case GMIME_CRIT_CONFLICTING_PARAMETER:
+      return absl::StrCat("conflicting parameter ", w.item);
     case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
       return "a multipart has no boundary parameter; its content is read as one part";
-    case GMIME_WARN_INVALID_PARAMETER: return absl::StrCat("invalid parameter ", w.item);
-    case GMIME_WARN_INVALID_ADDRESS_LIST: return absl::StrCat("invalid address list ", w.item);
+    case GMIME_WARN_INVALID_PARAMETER:
+      return absl::StrCat("invalid parameter ", w.item);
+    case GMIME_WARN_INVALID_ADDRESS_LIST:
+      return absl::StrCat("invalid address list ", w.item);
     case GMIME_CRIT_NESTING_OVERFLOW:
       return "MIME parts nested too deep; the deeper parts are read as one";
-    case GMIME_WARN_PART_WITHOUT_CONTENT: return "a MIME part has headers but no content";
+    case GMIME_WARN_PART_WITHOUT_CONTENT:
+      return "a MIME part has headers but no content";
     case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
       return "a MIME part has neither headers nor content";
   }
@@ -263,8 +269,8 @@ std::string FirstAddress(absl::string_view value) {
       if (inside.find('@') != absl::string_view::npos) return std::string(inside);
     }
   }
-  for (absl::string_view word : absl::StrSplit(value.substr(0, 64 * 1024), absl::ByAnyChar(" \t,;<>()\""),
-                                              absl::SkipEmpty())) {
+  for (absl::string_view word : absl::StrSplit(value.substr(0, 64 * 1024),
+                                               absl::ByAnyChar(" \t,;<>()\""), absl::SkipEmpty())) {
     if (word.find('@') != absl::string_view::npos && word.size() < 512) return std::string(word);
   }
   return "";
@@ -318,8 +324,9 @@ MessageSummary Summarize(std::vector<HeaderField> fields, std::vector<std::strin
     }
   }
   if (received_dropped > 0) {
-    warnings->push_back(absl::StrCat(where, " has ", received_seen, " Received headers; only the first ",
-                                     kMaxHops, " are parsed"));
+    warnings->push_back(absl::StrCat(where, " has ", received_seen,
+                                     " Received headers; only the first ", kMaxHops,
+                                     " are parsed"));
   }
   s.headers = std::move(fields);
   return s;
@@ -439,9 +446,9 @@ void DefuseAddressFields(std::string* copy, int first_line, std::vector<std::str
         work + length * length > kMaxAddressWork) {
       t[pos] = 'X';
       if (warnings->size() < kMaxWarnings) {
-        warnings->push_back(absl::StrCat(
-            "line ", start_line, ": a ", name, " field of ", length, " bytes with ", colons,
-            " colons is not read as an address list (crafted or broken)"));
+        warnings->push_back(
+            absl::StrCat("line ", start_line, ": a ", name, " field of ", length, " bytes with ",
+                         colons, " colons is not read as an address list (crafted or broken)"));
       }
     } else {
       work += length * length;
@@ -458,22 +465,32 @@ absl::Status Refuse(absl::string_view source, absl::string_view message) {
 
 absl::string_view ComplaintKindName(ComplaintKind kind) {
   switch (kind) {
-    case ComplaintKind::kPlainMail: return "plain_mail";
-    case ComplaintKind::kForwarded: return "forwarded";
-    case ComplaintKind::kBounce: return "bounce";
-    case ComplaintKind::kVirusNotice: return "virus_notice";
-    case ComplaintKind::kSpamNotice: return "spam_notice";
-    case ComplaintKind::kFeedbackReport: return "feedback_report";
+    case ComplaintKind::kPlainMail:
+      return "plain_mail";
+    case ComplaintKind::kForwarded:
+      return "forwarded";
+    case ComplaintKind::kBounce:
+      return "bounce";
+    case ComplaintKind::kVirusNotice:
+      return "virus_notice";
+    case ComplaintKind::kSpamNotice:
+      return "spam_notice";
+    case ComplaintKind::kFeedbackReport:
+      return "feedback_report";
   }
   return "unknown";
 }
 
 absl::string_view OriginalSourceName(OriginalSource source) {
   switch (source) {
-    case OriginalSource::kWholeFile: return "whole_file";
-    case OriginalSource::kAttachedMessage: return "attached_message";
-    case OriginalSource::kAttachedHeaders: return "attached_headers";
-    case OriginalSource::kQuotedInText: return "quoted_in_text";
+    case OriginalSource::kWholeFile:
+      return "whole_file";
+    case OriginalSource::kAttachedMessage:
+      return "attached_message";
+    case OriginalSource::kAttachedHeaders:
+      return "attached_headers";
+    case OriginalSource::kQuotedInText:
+      return "quoted_in_text";
   }
   return "unknown";
 }
@@ -486,8 +503,8 @@ constexpr int kMaxReportNesting = 2;
 
 bool LooksLikeReport(GMimeMessage* message, const MessageSummary& summary) {
   GMimeObject* body = g_mime_message_get_mime_part(message);
-  return (body != nullptr && gmime::MimeType(body) == "multipart/report") ||
-         IsAutomated(summary) || HasBounceSubject(summary);
+  return (body != nullptr && gmime::MimeType(body) == "multipart/report") || IsAutomated(summary) ||
+         HasBounceSubject(summary);
 }
 
 absl::StatusOr<Complaint> ParseAt(absl::string_view bytes, absl::string_view source_name,
@@ -521,8 +538,8 @@ absl::StatusOr<Complaint> ParseAt(absl::string_view bytes, absl::string_view sou
   absl::StatusOr<HeaderBlock> top = ScanHeaderBlock(mail, options);
   if (!top.ok()) {
     const bool not_mail = absl::StrContains(top.status().message(), "no end of the header block");
-    return Refuse(source_name, absl::StrCat(not_mail ? "not a mail message: " : "",
-                                            top.status().message()));
+    return Refuse(source_name,
+                  absl::StrCat(not_mail ? "not a mail message: " : "", top.status().message()));
   }
   if (top->fields.empty()) {
     return Refuse(source_name,
@@ -533,21 +550,19 @@ absl::StatusOr<Complaint> ParseAt(absl::string_view bytes, absl::string_view sou
   bool mail_field = false;
   for (const char* name : kMailFields) mail_field = mail_field || FindField(top->fields, name);
   if (!mail_field) {
-    return Refuse(source_name,
-                  absl::StrCat("not a mail message: the header block (lines ", first_line, "-",
-                               first_line + top->lines - 1, ") has none of ",
-                               absl::StrJoin(kMailFields, ", ")));
+    return Refuse(source_name, absl::StrCat("not a mail message: the header block (lines ",
+                                            first_line, "-", first_line + top->lines - 1,
+                                            ") has none of ", absl::StrJoin(kMailFields, ", ")));
   }
 
   const BoundaryCost cost = EstimateBoundaryCost(mail);
   const uint64_t checks = static_cast<uint64_t>(cost.dash_lines) *
                           std::min<uint64_t>(cost.boundaries, kGMimeMaxNesting);
   if (checks > kMaxBoundaryChecks) {
-    return Refuse(source_name,
-                  absl::StrCat("too many MIME boundaries to check: ", cost.dash_lines,
-                               " lines start with \"--\" and ", cost.boundaries,
-                               " boundaries are declared (at most ", kMaxBoundaryChecks,
-                               " line-boundary checks)"));
+    return Refuse(source_name, absl::StrCat("too many MIME boundaries to check: ", cost.dash_lines,
+                                            " lines start with \"--\" and ", cost.boundaries,
+                                            " boundaries are declared (at most ",
+                                            kMaxBoundaryChecks, " line-boundary checks)"));
   }
 
   Complaint c;
@@ -588,12 +603,12 @@ absl::StatusOr<Complaint> ParseAt(absl::string_view bytes, absl::string_view sou
   }
   for (std::string& w : walk.warnings) c.warnings.push_back(std::move(w));
   if (walk.too_many_parts) {
-    c.warnings.push_back(absl::StrCat("more than ", kMaxMimeParts,
-                                      " MIME parts; the rest are not examined"));
+    c.warnings.push_back(
+        absl::StrCat("more than ", kMaxMimeParts, " MIME parts; the rest are not examined"));
   }
   if (walk.too_deep) {
-    c.warnings.push_back(absl::StrCat("MIME parts nested deeper than ", kMaxMimeDepth,
-                                      " levels are not examined"));
+    c.warnings.push_back(
+        absl::StrCat("MIME parts nested deeper than ", kMaxMimeDepth, " levels are not examined"));
   }
 
   GMimeObject* body = g_mime_message_get_mime_part(message.get());
@@ -603,9 +618,8 @@ absl::StatusOr<Complaint> ParseAt(absl::string_view bytes, absl::string_view sou
                       (top_type == "multipart/report" && report_type == "feedback-report");
   const bool has_dsn = !walk.dsn_contents.empty() ||
                        (top_type == "multipart/report" && report_type == "delivery-status");
-  const bool bounce_like =
-      has_dsn || IsDaemonSender(c.report) || HasEmptyReturnPath(c.report) ||
-      HasBounceSubject(c.report);
+  const bool bounce_like = has_dsn || IsDaemonSender(c.report) || HasEmptyReturnPath(c.report) ||
+                           HasBounceSubject(c.report);
   const bool automated = bounce_like || IsAutomated(c.report);
 
   if (!walk.feedback_contents.empty()) {
@@ -613,8 +627,8 @@ absl::StatusOr<Complaint> ParseAt(absl::string_view bytes, absl::string_view sou
     if (fr.ok()) {
       c.feedback = std::move(*fr);
     } else {
-      c.warnings.push_back(absl::StrCat("the feedback report part is unreadable: ",
-                                        fr.status().message()));
+      c.warnings.push_back(
+          absl::StrCat("the feedback report part is unreadable: ", fr.status().message()));
     }
   }
   if (!walk.dsn_contents.empty()) {
@@ -622,8 +636,8 @@ absl::StatusOr<Complaint> ParseAt(absl::string_view bytes, absl::string_view sou
     if (ds.ok()) {
       c.delivery = std::move(*ds);
     } else {
-      c.warnings.push_back(absl::StrCat("the delivery-status part is unreadable: ",
-                                        ds.status().message()));
+      c.warnings.push_back(
+          absl::StrCat("the delivery-status part is unreadable: ", ds.status().message()));
     }
   }
 
@@ -655,7 +669,8 @@ absl::StatusOr<Complaint> ParseAt(absl::string_view bytes, absl::string_view sou
       int cut = 0;
       fields = gmime::HeaderFieldsOf(GMIME_OBJECT(attached->message), kMaxHeaderValueBytes, &cut);
       if (cut > 0) {
-        c.warnings.push_back(absl::StrCat(cut, " header value(s) of the attached message longer than ",
+        c.warnings.push_back(absl::StrCat(cut,
+                                          " header value(s) of the attached message longer than ",
                                           kMaxHeaderValueBytes, " bytes were cut"));
       }
     } else {
@@ -666,8 +681,8 @@ absl::StatusOr<Complaint> ParseAt(absl::string_view bytes, absl::string_view sou
         fields = std::move(block->fields);
         for (HeaderField& f : fields) f.line = 0;  // lines of the part, not of the file
       } else {
-        c.warnings.push_back(absl::StrCat("the attached headers are unreadable: ",
-                                          block.status().message()));
+        c.warnings.push_back(
+            absl::StrCat("the attached headers are unreadable: ", block.status().message()));
       }
     }
     if (!fields.empty()) {
@@ -719,21 +734,20 @@ absl::StatusOr<Complaint> ParseAt(absl::string_view bytes, absl::string_view sou
   }
 
   // "We got this bounce, you sent it": a report forwarded as an attachment.
-  if (c.kind == ComplaintKind::kForwarded && attached != nullptr &&
-      attached->message != nullptr && depth < kMaxReportNesting &&
-      LooksLikeReport(attached->message, *c.original)) {
+  if (c.kind == ComplaintKind::kForwarded && attached != nullptr && attached->message != nullptr &&
+      depth < kMaxReportNesting && LooksLikeReport(attached->message, *c.original)) {
     gmime::CharPtr inner_bytes(g_mime_object_to_string(GMIME_OBJECT(attached->message), nullptr));
-    absl::StatusOr<Complaint> inner =
-        inner_bytes ? ParseAt(inner_bytes.get(), source_name, depth + 1)
-                    : absl::InternalError("unserializable");
+    absl::StatusOr<Complaint> inner = inner_bytes
+                                          ? ParseAt(inner_bytes.get(), source_name, depth + 1)
+                                          : absl::InternalError("unserializable");
     if (inner.ok() && inner->kind != ComplaintKind::kPlainMail &&
         inner->kind != ComplaintKind::kForwarded) {
       c.warnings.push_back(absl::StrCat("the attached message is itself a ",
                                         ComplaintKindName(inner->kind),
                                         "; the message it reports is used as the original"));
       for (std::string& w : inner->warnings) {
-        c.warnings.push_back(absl::StrCat("in the attached ", ComplaintKindName(inner->kind), ": ",
-                                          std::move(w)));
+        c.warnings.push_back(
+            absl::StrCat("in the attached ", ComplaintKindName(inner->kind), ": ", std::move(w)));
       }
       c.kind = inner->kind;
       c.reason = inner->reason;

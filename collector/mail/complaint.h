@@ -127,11 +127,11 @@ absl::string_view OriginalSourceName(OriginalSource source);
 
 // What one message's header says about it.
 struct MessageSummary {
-  std::string from;          // From, RFC 2047 decoded to UTF-8
-  std::string from_address;  // the first mailbox's addr-spec, "" if none
-  std::string return_path;   // without <>; "" for "<>" or none
-  std::string message_id;    // without <>
-  std::string date_text;     // Date as written
+  std::string from;                // From, RFC 2047 decoded to UTF-8
+  std::string from_address;        // the first mailbox's addr-spec, "" if none
+  std::string return_path;         // without <>; "" for "<>" or none
+  std::string message_id;          // without <>
+  std::string date_text;           // Date as written
   std::optional<absl::Time> date;  // empty when absent or malformed
   std::string subject;             // RFC 2047 decoded to UTF-8
   std::string to;                  // To, decoded
@@ -150,9 +150,9 @@ struct Complaint {
   std::string source_name;
   ComplaintKind kind = ComplaintKind::kPlainMail;
   BounceReason reason = BounceReason::kUnknown;  // bounces and notices
-  MessageSummary report;                      // the complaint mail's own header
-  std::optional<FeedbackReport> feedback;     // ARF reports
-  std::optional<DeliveryStatus> delivery;     // bounces with a delivery-status part
+  MessageSummary report;                         // the complaint mail's own header
+  std::optional<FeedbackReport> feedback;        // ARF reports
+  std::optional<DeliveryStatus> delivery;        // bounces with a delivery-status part
   // The SMTP reply a bounce quotes (first recipient's, or the text's).
   SmtpReply reply;
   std::string diagnostic;  // the text the reason and reply were read from

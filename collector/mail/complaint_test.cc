@@ -4,6 +4,9 @@
 // complaint_testdata_test.cc.
 #include "collector/mail/complaint.h"
 
+#include <atomic>
+#include <thread>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -42,7 +45,8 @@ TEST(ComplaintTest, Limits) {
   std::string mbox = "From a@b Thu Apr 29 23:34:45 2008\nX-Long: " + std::string(70000, 'y');
   EXPECT_EQ(Error(mbox), "x.eml: header line 2 longer than 65536 bytes");
   std::string many = "From: a@example.com\n";
-  while (many.size() <= kMaxHeaderBlockBytes + 100) many += "Received: from a by b; 1 Jan 2020 00:00 +0000\n";
+  while (many.size() <= kMaxHeaderBlockBytes + 100)
+    many += "Received: from a by b; 1 Jan 2020 00:00 +0000\n";
   EXPECT_EQ(Error(many),
             "x.eml: not a mail message: no end of the header block in the first 1048576 bytes");
 }
@@ -71,22 +75,24 @@ TEST(ComplaintTest, CraftedAddressFieldsNeverReachGMimesAddressReader) {
   const std::string inner = "From: " + groups + "\nTo: " + list + "\nSubject: inner\n\nbody\n";
   const std::string mail =
       // Folded, so no line passes the 64 KiB line limit.
-      "From: Worm <worm@example.com>\n " + groups.substr(0, 40000) +
-      "\n " + groups.substr(40000) + "\n"
+      "From: Worm <worm@example.com>\n " + groups.substr(0, 40000) + "\n " + groups.substr(40000) +
+      "\n"
       "Subject: outer\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n"
-      "--b\nContent-Type: message/rfc822\n\n" + inner + "--b--\n";
+      "--b\nContent-Type: message/rfc822\n\n" +
+      inner + "--b--\n";
   const auto start = absl::Now();
   absl::StatusOr<Complaint> c = ParseComplaint(mail, "crafted.eml");
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_THAT(c->warnings,
-              ::testing::IsSupersetOf(
-                  {"line 1: a From field of 80034 bytes with 40001 colons is not read as an "
-                   "address list (crafted or broken)",
-                   "line 11: a From field of 80007 bytes with 40001 colons is not read as an address "
-                   "list (crafted or broken)",
-                   "line 12: a To field of 40005 bytes with 1 colons is not read as an address list "
-                   "(crafted or broken)"}));
+  EXPECT_THAT(
+      c->warnings,
+      ::testing::IsSupersetOf(
+          {"line 1: a From field of 80034 bytes with 40001 colons is not read as an "
+           "address list (crafted or broken)",
+           "line 11: a From field of 80007 bytes with 40001 colons is not read as an address "
+           "list (crafted or broken)",
+           "line 12: a To field of 40005 bytes with 1 colons is not read as an address list "
+           "(crafted or broken)"}));
   // Our own reading still finds the mailbox of the top-level From.
   EXPECT_EQ(c->report.from_address, "worm@example.com");
   ASSERT_TRUE(c->original);
@@ -330,6 +336,35 @@ TEST(ComplaintTest, ReportWithoutTheOriginal) {
   EXPECT_FALSE(c->original);
   EXPECT_THAT(c->warnings,
               ::testing::Contains("the feedback_report carries no copy of the original message"));
+}
+
+TEST(ComplaintTest, ConcurrentCallsAgree) {
+  // The contract: callable from several threads at once, GMime initialised
+  // once by whichever call comes first.
+  const std::string mail =
+      "Received: from bot.example (dsl-1.isp.example [198.51.100.7])\n"
+      "\tby mx.recipient.example with ESMTP id 1; Mon, 1 Jan 2024 10:00:00 +0000\n"
+      "From: =?UTF-8?B?SsO8cmdlbg==?= <juergen@sender.example>\n"
+      "Subject: =?ISO-8859-1?Q?Gr=FC=DFe?=\n"
+      "\n"
+      "hello\n";
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        absl::StatusOr<Complaint> c = ParseComplaint(mail, "t.eml");
+        if (c.ok() && c->original && c->original->subject == "Grüße" &&
+            c->original->from == "Jürgen <juergen@sender.example>" &&
+            c->original->hops.size() == 1 &&
+            c->original->hops[0].from_ip->ToString() == "198.51.100.7") {
+          ++good;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(good.load(), 8 * 50);
 }
 
 TEST(ComplaintTest, DeepNestingIsBounded) {

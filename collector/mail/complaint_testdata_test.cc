@@ -42,8 +42,8 @@ Complaint Parse(const std::string& relative) {
 
 google::protobuf::Struct ReadJson(const std::string& relative) {
   google::protobuf::Struct s;
-  const auto status = google::protobuf::util::JsonStringToMessage(
-      ReadFileOrDie(TestDataPath(relative)), &s);
+  const auto status =
+      google::protobuf::util::JsonStringToMessage(ReadFileOrDie(TestDataPath(relative)), &s);
   EXPECT_TRUE(status.ok()) << relative;
   return s;
 }
@@ -91,7 +91,8 @@ TEST(ComplaintTestdataTest, StalwartArf) {
     EXPECT_EQ(f.reported_domains, Strs(want, "reported_domain"));
     EXPECT_EQ(f.reported_uris, Strs(want, "reported_uri"));
     EXPECT_EQ(f.user_agent, Str(want, "user_agent"));
-    EXPECT_EQ(f.version, std::to_string(static_cast<int>(want.fields().at("version").number_value())));
+    EXPECT_EQ(f.version,
+              std::to_string(static_cast<int>(want.fields().at("version").number_value())));
     EXPECT_EQ(f.reporting_mta, Str(want, "reporting_mta"));
     EXPECT_EQ(f.original_envelope_id, Str(want, "original_envelope_id"));
     EXPECT_EQ(f.dkim_domain, Str(want, "dkim_domain"));
@@ -134,7 +135,8 @@ struct SisimaiRow {
 
 std::map<std::string, SisimaiRow> ReadSisimaiExpectations() {
   std::map<std::string, SisimaiRow> rows;
-  std::istringstream in(ReadFileOrDie(TestDataPath("eml/sisimai/EXPECTED.from-p5-sisimai-tests.tsv")));
+  std::istringstream in(
+      ReadFileOrDie(TestDataPath("eml/sisimai/EXPECTED.from-p5-sisimai-tests.tsv")));
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
@@ -160,27 +162,35 @@ const std::map<std::string, HandChecked>& HandCheckedOrigins() {
       // hop0 "from x80.mx.example.net (x80.mail.example.net [192.0.2.41]) by
       // y04.mail.example.net": rDNS in example.net, internal; hop1 "from
       // example.ed.jp (example.ed.jp [192.0.2.45]) by x80.mx.example.net".
-      {"arf-01.eml", {OriginalSource::kAttachedMessage, "abuse@example.ed.jp", 1, "192.0.2.45", true}},
+      {"arf-01.eml",
+       {OriginalSource::kAttachedMessage, "abuse@example.ed.jp", 1, "192.0.2.45", true}},
       // "from 127.0.0.1 (EHLO mx8.example.com) (192.0.2.8) by mta34.mail.g9.yahoo.com".
-      {"arf-02.eml", {OriginalSource::kAttachedMessage, "shironeko@example.com", 0, "192.0.2.8", true}},
+      {"arf-02.eml",
+       {OriginalSource::kAttachedMessage, "shironeko@example.com", 0, "192.0.2.8", true}},
       // "from mx53.example.net (mx53.example.net [192.0.2.2]) by example.com".
-      {"arf-11.eml", {OriginalSource::kAttachedMessage, "shironeko@example.net", 0, "192.0.2.2", true}},
+      {"arf-11.eml",
+       {OriginalSource::kAttachedMessage, "shironeko@example.net", 0, "192.0.2.2", true}},
       // text/rfc822-header (sic): "from mx90.example.net (... [192.0.2.89]) by example.com".
-      {"arf-12.eml", {OriginalSource::kAttachedHeaders, "shironeko@example.net", 0, "192.0.2.89", true}},
-      // "from 127.0.0.1 (EHLO a2-22.smtp-out.amazonses.com) (192.0.2.2) by mta2222.mail.bf2.yahoo.com".
-      {"arf-14.eml", {OriginalSource::kAttachedMessage, "kijitora@example.jp", 0, "192.0.2.2", true}},
+      {"arf-12.eml",
+       {OriginalSource::kAttachedHeaders, "shironeko@example.net", 0, "192.0.2.89", true}},
+      // "from 127.0.0.1 (EHLO a2-22.smtp-out.amazonses.com) (192.0.2.2) by
+      // mta2222.mail.bf2.yahoo.com".
+      {"arf-14.eml",
+       {OriginalSource::kAttachedMessage, "kijitora@example.jp", 0, "192.0.2.2", true}},
       // hop0 "from [192.0.2.222] ([192.0.2.222:222] helo=mta-2.example.org) by
       // example.org", hop1 "from neko (localhost [127.0.0.1]) by
       // mta-2.example.org": the HELO names a host of the receiving domain that
       // wrote the next hop, so every hand-off is inside example.org; the
       // earliest public address is hop 0's (the report's Source-IP as well).
-      {"arf-18.eml", {OriginalSource::kAttachedMessage, "sironeko@example.org", 0, "192.0.2.222", false}},
+      {"arf-18.eml",
+       {OriginalSource::kAttachedMessage, "sironeko@example.org", 0, "192.0.2.222", false}},
       // "from neko.example.net (neko.example.net [192.0.2.19]) by barracuda.cat.example.jp".
       {"lhost-barracuda-01.eml",
        {OriginalSource::kAttachedHeaders, "neko@example.org", 0, "192.0.2.19", true}},
       // Quoted after "Message headers follow."; "from root (uid 0) ... by
       // df.example.jp": local submission, no address.
-      {"lhost-dragonfly-25.eml", {OriginalSource::kQuotedInText, "kijitora@df.example.jp", -1, "", false}},
+      {"lhost-dragonfly-25.eml",
+       {OriginalSource::kQuotedInText, "kijitora@df.example.jp", -1, "", false}},
       // Quoted after "This is a copy of the message"; "from sironeko by
       // neko.example.com with local": no address.
       {"lhost-exim-55.eml", {OriginalSource::kQuotedInText, "sironeko@example.com", -1, "", false}},
@@ -188,12 +198,15 @@ const std::map<std::string, HandChecked>& HandCheckedOrigins() {
       // nyaans.example.com, local pickup at meow: all rDNS in example.com;
       // the earliest public address is meow's.
       {"lhost-postfix-39.eml",
-       {OriginalSource::kAttachedMessage, "nekonyaan@neko.example.org", 1, "198.51.100.126", false}},
+       {OriginalSource::kAttachedMessage, "nekonyaan@neko.example.org", 1, "198.51.100.126",
+        false}},
       // hop0 from localhost [127.0.0.1] (private); hop1 "from r18.example.org
       // (unknown [203.0.113.3]) by neko-nyaan.example.net".
-      {"lhost-postfix-58.eml", {OriginalSource::kAttachedMessage, "kijitora@example.jp", 1, "203.0.113.3", true}},
+      {"lhost-postfix-58.eml",
+       {OriginalSource::kAttachedMessage, "kijitora@example.jp", 1, "203.0.113.3", true}},
       // "by nyaan2.example.co.uk (Postfix, from userid 222)": no address.
-      {"rhost-mimecast-02.eml", {OriginalSource::kAttachedMessage, "neko@email.example.com", -1, "", false}},
+      {"rhost-mimecast-02.eml",
+       {OriginalSource::kAttachedMessage, "neko@email.example.com", -1, "", false}},
   };
   return *m;
 }

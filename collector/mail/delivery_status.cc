@@ -57,9 +57,9 @@ absl::StatusOr<DeliveryStatus> ParseDeliveryStatus(absl::string_view content) {
     r.diagnostic = WithoutType(Value(block->fields, "Diagnostic-Code"));
     const SmtpReply reply = FindSmtpReply(r.diagnostic);
     r.reply_code = reply.code;
-    r.status = !reply.status.empty() ? reply.status
-                                     : std::string(absl::StripAsciiWhitespace(
-                                           Value(block->fields, "Status")));
+    r.status = !reply.status.empty()
+                   ? reply.status
+                   : std::string(absl::StripAsciiWhitespace(Value(block->fields, "Status")));
     out.recipients.push_back(std::move(r));
     if (block->body_offset == 0) break;
     rest = rest.substr(block->body_offset);

@@ -51,24 +51,24 @@ absl::StatusOr<HeaderBlock> ScanHeaderBlock(absl::string_view text,
   int line_no = limits.first_line - 1;
   while (pos < text.size()) {
     if (pos > limits.max_block_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "no end of the header block in the first ", limits.max_block_bytes, " bytes"));
+      return absl::InvalidArgumentError(absl::StrCat("no end of the header block in the first ",
+                                                     limits.max_block_bytes, " bytes"));
     }
     ++line_no;
     // Look for the line end no further than the line limit allows.
     const size_t window = std::min(text.size() - pos, limits.max_line_bytes + 2);
     const size_t nl = text.substr(pos, window).find('\n');
     if (nl == absl::string_view::npos && window < text.size() - pos) {
-      return absl::InvalidArgumentError(absl::StrCat("header line ", line_no, " longer than ",
-                                                     limits.max_line_bytes, " bytes"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("header line ", line_no, " longer than ", limits.max_line_bytes, " bytes"));
     }
     const size_t line_len = nl == absl::string_view::npos ? window : nl;
     const size_t next = nl == absl::string_view::npos ? pos + window : pos + nl + 1;
     absl::string_view line = text.substr(pos, line_len);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.size() > limits.max_line_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat("header line ", line_no, " longer than ",
-                                                     limits.max_line_bytes, " bytes"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("header line ", line_no, " longer than ", limits.max_line_bytes, " bytes"));
     }
     if (line.empty()) {
       block.terminated = true;

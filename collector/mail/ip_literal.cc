@@ -70,7 +70,7 @@ bool IsPrivateAddress(const IpAddress& a) {
            InV4(a, 192, 168, 16) || InV4(a, 169, 254, 16) || InV4(a, 100, 64, 10) ||
            InV4(a, 0, 0, 8);
   }
-  if ((a.bytes[0] & 0xfe) == 0xfc) return true;                       // fc00::/7
+  if ((a.bytes[0] & 0xfe) == 0xfc) return true;                        // fc00::/7
   if (a.bytes[0] == 0xfe && (a.bytes[1] & 0xc0) == 0x80) return true;  // fe80::/10
   for (int i = 0; i < 15; ++i) {
     if (a.bytes[i] != 0) return false;

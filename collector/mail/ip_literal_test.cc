@@ -25,9 +25,9 @@ TEST(IpLiteralTest, Forms) {
 }
 
 TEST(IpLiteralTest, Refused) {
-  for (const char* bad : {"", "[]", "unknown", "mail.example.com", "256.1.1.1", "1.2.3",
-                          "1.2.3.4.5", "1.2.3.4:", "1.2.3.4:123456", "0001.2.3.4", "[localhost]",
-                          "1.2.3.-4", "2001:db8::g"}) {
+  for (const char* bad :
+       {"", "[]", "unknown", "mail.example.com", "256.1.1.1", "1.2.3", "1.2.3.4.5",
+        "1.2.3.4:", "1.2.3.4:123456", "0001.2.3.4", "[localhost]", "1.2.3.-4", "2001:db8::g"}) {
     EXPECT_EQ(Text(bad), "none") << bad;
   }
 }

@@ -20,13 +20,12 @@ struct NamedZone {
 // RFC 5322 section 4.3 names, plus abbreviations that mean one offset only
 // (IST, BST and the like are ambiguous and stay unknown).
 constexpr NamedZone kZones[] = {
-    {"UT", 0},          {"UTC", 0},         {"GMT", 0},         {"Z", 0},
-    {"EST", -5 * 60},   {"EDT", -4 * 60},   {"CST", -6 * 60},   {"CDT", -5 * 60},
-    {"MST", -7 * 60},   {"MDT", -6 * 60},   {"PST", -8 * 60},   {"PDT", -7 * 60},
-    {"JST", 9 * 60},    {"KST", 9 * 60},    {"CET", 60},        {"CEST", 120},
-    {"EET", 120},       {"EEST", 180},      {"WET", 0},         {"WEST", 60},
-    {"MSK", 180},       {"HKT", 8 * 60},    {"SGT", 8 * 60},    {"AEST", 10 * 60},
-    {"AEDT", 11 * 60},  {"NZST", 12 * 60},  {"NZDT", 13 * 60},
+    {"UT", 0},         {"UTC", 0},        {"GMT", 0},       {"Z", 0},          {"EST", -5 * 60},
+    {"EDT", -4 * 60},  {"CST", -6 * 60},  {"CDT", -5 * 60}, {"MST", -7 * 60},  {"MDT", -6 * 60},
+    {"PST", -8 * 60},  {"PDT", -7 * 60},  {"JST", 9 * 60},  {"KST", 9 * 60},   {"CET", 60},
+    {"CEST", 120},     {"EET", 120},      {"EEST", 180},    {"WET", 0},        {"WEST", 60},
+    {"MSK", 180},      {"HKT", 8 * 60},   {"SGT", 8 * 60},  {"AEST", 10 * 60}, {"AEDT", 11 * 60},
+    {"NZST", 12 * 60}, {"NZDT", 13 * 60},
 };
 
 constexpr const char* kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
@@ -40,8 +39,8 @@ std::vector<absl::string_view> Tokens(absl::string_view text) {
   size_t start = absl::string_view::npos;
   for (size_t i = 0; i <= text.size(); ++i) {
     const char c = i < text.size() ? text[i] : ' ';
-    const bool separator = c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' ||
-                           c == '(' || c == ')';
+    const bool separator =
+        c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == '(' || c == ')';
     if (separator && start != absl::string_view::npos) {
       if (depth == 0) out.push_back(text.substr(start, i - start));
       start = absl::string_view::npos;

@@ -31,11 +31,11 @@ TEST(MailDateTest, Rfc5322AndObsoleteForms) {
 }
 
 TEST(MailDateTest, MalformedIsAbsent) {
-  for (const char* bad : {"", "yesterday", "30 Feb 2020 10:00:00 +0000", "1 Foo 2020 10:00 +0000",
-                          "1 Jan 2020 24:00:00 +0000", "1 Jan 2020 10:00:00",
-                          "1 Jan 2020 10:00:00 IST", "1 Jan 2020 10:00:00 +2400",
-                          "1 Jan 2020 10:61:00 +0000", "Jan 1 2020 10:00:00 +0000",
-                          "1 Jan 20201 10:00:00 +0000"}) {
+  for (const char* bad :
+       {"", "yesterday", "30 Feb 2020 10:00:00 +0000", "1 Foo 2020 10:00 +0000",
+        "1 Jan 2020 24:00:00 +0000", "1 Jan 2020 10:00:00", "1 Jan 2020 10:00:00 IST",
+        "1 Jan 2020 10:00:00 +2400", "1 Jan 2020 10:61:00 +0000", "Jan 1 2020 10:00:00 +0000",
+        "1 Jan 20201 10:00:00 +0000"}) {
     EXPECT_EQ(Unix(bad), -1) << bad;
   }
   EXPECT_EQ(Unix(std::string(300, '1')), -1);

@@ -9,8 +9,8 @@
 namespace cleansweep::collector::mail {
 namespace {
 
-constexpr const char* kSecondLevelRegistries[] = {"co", "com", "net", "org", "ac",  "gov", "edu",
-                                                  "ne", "or",  "go",  "ad",  "ed",  "gr",  "lg",
+constexpr const char* kSecondLevelRegistries[] = {"co",  "com", "net", "org", "ac",  "gov", "edu",
+                                                  "ne",  "or",  "go",  "ad",  "ed",  "gr",  "lg",
                                                   "mil", "nom", "sch", "ltd", "plc", "gob", "nic"};
 
 bool IsHostName(absl::string_view s) {
@@ -64,8 +64,7 @@ bool InNetworks(const IpAddress& ip, const std::vector<Cidr>& networks, std::str
 
 // Why hop i's hand-off is inside the receiving system, or nullopt.
 std::optional<std::string> InsideReason(absl::Span<const ReceivedHop> hops, size_t i,
-                                        const TrustedRelays* trusted,
-                                        absl::string_view domain) {
+                                        const TrustedRelays* trusted, absl::string_view domain) {
   const ReceivedHop& hop = hops[i];
   const IpAddress& ip = *hop.from_ip;
   const std::string addr = ip.ToString();
@@ -121,25 +120,31 @@ absl::StatusOr<TrustedRelays> ParseTrustedRelays(absl::Span<const std::string> s
           "--trusted '", spec, "' is neither an address, a CIDR block nor a host name"));
     }
     out.names.push_back(absl::StartsWith(spec, ".") ? absl::StrCat(".", Normalize(name))
-                                                     : Normalize(name));
+                                                    : Normalize(name));
   }
   return out;
 }
 
 absl::string_view HopRoleName(HopRole role) {
   switch (role) {
-    case HopRole::kInternal: return "internal";
-    case HopRole::kEntry: return "entry";
-    case HopRole::kUntrusted: return "untrusted";
+    case HopRole::kInternal:
+      return "internal";
+    case HopRole::kEntry:
+      return "entry";
+    case HopRole::kUntrusted:
+      return "untrusted";
   }
   return "unknown";
 }
 
 absl::string_view BoundaryMethodName(BoundaryMethod method) {
   switch (method) {
-    case BoundaryMethod::kNoHops: return "no_hops";
-    case BoundaryMethod::kTrustedRelays: return "trusted_relays";
-    case BoundaryMethod::kInferred: return "inferred";
+    case BoundaryMethod::kNoHops:
+      return "no_hops";
+    case BoundaryMethod::kTrustedRelays:
+      return "trusted_relays";
+    case BoundaryMethod::kInferred:
+      return "inferred";
   }
   return "unknown";
 }
@@ -235,15 +240,17 @@ Origin FindOrigin(absl::Span<const ReceivedHop> hops, const TrustedRelays* trust
           : absl::StrCat("private addresses and host names in the receiving domain ",
                          o.receiving_domain.empty() ? "(unknown)" : o.receiving_domain);
   if (o.crossed_boundary) {
-    o.explanation = absl::StrCat("hop ", *o.entry_hop, " is the first hand-off from outside the receiving system by ",
+    o.explanation = absl::StrCat("hop ", *o.entry_hop,
+                                 " is the first hand-off from outside the receiving system by ",
                                  basis, ": ", entry.by.empty() ? "its server" : entry.by,
                                  " accepted the message from ", o.origin_ip->ToString());
   } else {
     o.explanation = absl::StrCat(
         "every hand-off is inside the receiving system by ", basis,
         ": the message was submitted inside it (or the names were forged; give --trusted); "
-        "the earliest recorded ", IsPrivateAddress(*o.origin_ip) ? "" : "public ", "address is ",
-        o.origin_ip->ToString(), " in hop ", *o.entry_hop);
+        "the earliest recorded ",
+        IsPrivateAddress(*o.origin_ip) ? "" : "public ", "address is ", o.origin_ip->ToString(),
+        " in hop ", *o.entry_hop);
   }
   return o;
 }

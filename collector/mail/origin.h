@@ -84,25 +84,26 @@ struct HopVerdict {
 };
 
 enum class BoundaryMethod {
-  kNoHops,          // no Received header with an address: no origin
-  kTrustedRelays,   // decided with the user's --trusted relays
-  kInferred,        // inferred from private addresses and the receiving domain
+  kNoHops,         // no Received header with an address: no origin
+  kTrustedRelays,  // decided with the user's --trusted relays
+  kInferred,       // inferred from private addresses and the receiving domain
 };
 
-absl::string_view BoundaryMethodName(BoundaryMethod method);  // "no_hops", "trusted_relays", "inferred"
+absl::string_view BoundaryMethodName(
+    BoundaryMethod method);  // "no_hops", "trusted_relays", "inferred"
 
 struct Origin {
   BoundaryMethod method = BoundaryMethod::kNoHops;
-  std::string explanation;       // one sentence on how the boundary was chosen
-  std::string receiving_domain;  // inference only: the domain of the topmost `by`
-  bool crossed_boundary = false;  // an untrusted hand-off was found
+  std::string explanation;          // one sentence on how the boundary was chosen
+  std::string receiving_domain;     // inference only: the domain of the topmost `by`
+  bool crossed_boundary = false;    // an untrusted hand-off was found
   std::optional<size_t> entry_hop;  // index into the hops
   std::optional<IpAddress> origin_ip;
-  std::string origin_rdns;  // as recorded by the entry server ("" if none)
-  std::string origin_helo;  // what the origin said in HELO (sender-chosen)
-  std::string entry_server;  // the entry hop's `by`
+  std::string origin_rdns;               // as recorded by the entry server ("" if none)
+  std::string origin_helo;               // what the origin said in HELO (sender-chosen)
+  std::string entry_server;              // the entry hop's `by`
   std::optional<absl::Time> entered_at;  // the entry hop's date
-  std::vector<HopVerdict> hops;  // one per hop, in the same order
+  std::vector<HopVerdict> hops;          // one per hop, in the same order
 };
 
 // `trusted` may be null or empty: then the boundary is inferred.

@@ -52,7 +52,8 @@ TEST(OriginTest, ForgedBottomHopIsUntrusted) {
   ASSERT_TRUE(o.entered_at);
   EXPECT_EQ(absl::ToUnixSeconds(*o.entered_at), 1704103203);
   EXPECT_THAT(Roles(o), ::testing::ElementsAre(kIn, kIn, kEntry, kOut));
-  EXPECT_EQ(o.hops[0].why, "rDNS mx1.recipient.example is in the receiving domain recipient.example");
+  EXPECT_EQ(o.hops[0].why,
+            "rDNS mx1.recipient.example is in the receiving domain recipient.example");
   EXPECT_EQ(o.hops[1].why, "private address 127.0.0.1");
   EXPECT_THAT(o.explanation, ::testing::HasSubstr("hop 2 is the first hand-off from outside"));
 }
@@ -122,7 +123,8 @@ TEST(OriginTest, HeloNamingTheRecipientNeedsAConsistentChain) {
   EXPECT_EQ(o.origin_ip->ToString(), "198.51.100.7");
   EXPECT_THAT(Roles(o), ::testing::ElementsAre(kEntry, kIn));
   EXPECT_THAT(o.explanation, ::testing::HasSubstr("give --trusted"));
-  absl::StatusOr<TrustedRelays> trusted = ParseTrustedRelays({"mx.recipient.example", "mx2.recipient.example"});
+  absl::StatusOr<TrustedRelays> trusted =
+      ParseTrustedRelays({"mx.recipient.example", "mx2.recipient.example"});
   ASSERT_TRUE(trusted.ok());
   o = FindOrigin(hops, &*trusted);
   EXPECT_TRUE(o.crossed_boundary);

@@ -126,9 +126,9 @@ bool IsHeloKeyword(absl::string_view w) {
 
 // What the comments and stray words of the from clause say.
 struct FromInfo {
-  std::optional<IpAddress> bracketed;   // "[ip]" in a comment or word
-  std::optional<IpAddress> bare;        // a comment that is just an address
-  std::string rdns_candidate;           // the name before "[ip]" in the same comment
+  std::optional<IpAddress> bracketed;  // "[ip]" in a comment or word
+  std::optional<IpAddress> bare;       // a comment that is just an address
+  std::string rdns_candidate;          // the name before "[ip]" in the same comment
   bool rdns_candidate_seen = false;
   std::string explicit_helo;
   bool helo_seen = false;
@@ -216,7 +216,8 @@ ReceivedHop ParseReceived(absl::string_view value) {
     hop.date_text = std::string(absl::StripAsciiWhitespace(raw.substr(semicolon + 1)));
     hop.date = ParseMailDate(hop.date_text);
   }
-  if (clauses.size() > kMaxReceivedClauseBytes) clauses = clauses.substr(0, kMaxReceivedClauseBytes);
+  if (clauses.size() > kMaxReceivedClauseBytes)
+    clauses = clauses.substr(0, kMaxReceivedClauseBytes);
 
   // Parenthesis matches are positions in `raw`; `clauses` is a prefix of it.
   const std::vector<Item> items = Tokenize(clauses, close);
@@ -241,13 +242,26 @@ ReceivedHop ParseReceived(absl::string_view value) {
     if (want_value && !item.comment) {
       want_value = false;
       switch (current) {
-        case Clause::kFrom: hop.from_name = std::string(item.text); break;
-        case Clause::kBy: hop.by = std::string(StripAngles(item.text)); break;
-        case Clause::kVia: hop.via = std::string(item.text); break;
-        case Clause::kWith: with_words.push_back(item.text); break;
-        case Clause::kId: hop.id = std::string(StripAngles(item.text)); break;
-        case Clause::kFor: hop.for_address = std::string(StripAngles(item.text)); break;
-        case Clause::kNone: break;
+        case Clause::kFrom:
+          hop.from_name = std::string(item.text);
+          break;
+        case Clause::kBy:
+          hop.by = std::string(StripAngles(item.text));
+          break;
+        case Clause::kVia:
+          hop.via = std::string(item.text);
+          break;
+        case Clause::kWith:
+          with_words.push_back(item.text);
+          break;
+        case Clause::kId:
+          hop.id = std::string(StripAngles(item.text));
+          break;
+        case Clause::kFor:
+          hop.for_address = std::string(StripAngles(item.text));
+          break;
+        case Clause::kNone:
+          break;
       }
       continue;
     }

@@ -63,7 +63,8 @@ TEST(ReceivedTest, QmailWithoutHeloNamesTheRdns) {
 }
 
 TEST(ReceivedTest, QmailBookkeepingHasNoFrom) {
-  const ReceivedHop h = ParseReceived("(qmail 13850 invoked from network); 22 Aug 2016 13:56:15 -0000");
+  const ReceivedHop h =
+      ParseReceived("(qmail 13850 invoked from network); 22 Aug 2016 13:56:15 -0000");
   EXPECT_EQ(h.from_name, "");
   EXPECT_FALSE(h.from_ip);
   EXPECT_EQ(h.by, "");
@@ -208,9 +209,9 @@ TEST(ReceivedTest, Ipv6AndZeroPaddedLiterals) {
 }
 
 TEST(ReceivedTest, MalformedDateKeepsTheHop) {
-  const ReceivedHop h =
-      ParseReceived("from a.example (a.example [192.0.2.1]) by b.example with SMTP id 7; "
-                    "Thu, 32 Foo 2020 99:99");
+  const ReceivedHop h = ParseReceived(
+      "from a.example (a.example [192.0.2.1]) by b.example with SMTP id 7; "
+      "Thu, 32 Foo 2020 99:99");
   EXPECT_FALSE(h.date);
   EXPECT_EQ(h.date_text, "Thu, 32 Foo 2020 99:99");
   EXPECT_EQ(Ip(h), "192.0.2.1");
@@ -224,8 +225,8 @@ TEST(ReceivedTest, MalformedDateKeepsTheHop) {
 TEST(ReceivedTest, GarbageNeverFailsAndStaysLinear) {
   for (const std::string& s :
        {std::string(), std::string(";;;"), std::string("(((("), std::string("))) from"),
-        std::string("from"), std::string("from (") , std::string("by [") ,
-        std::string(300000, '('), std::string(300000, ')'), std::string(300000, ';')}) {
+        std::string("from"), std::string("from ("), std::string("by ["), std::string(300000, '('),
+        std::string(300000, ')'), std::string(300000, ';')}) {
     const ReceivedHop h = ParseReceived(s);
     EXPECT_FALSE(h.from_ip) << s.substr(0, 20);
   }
