@@ -135,7 +135,7 @@ int RunAudit(const AuditConfig& config) {
   report.set_audience("internal");
   report.set_rules_digest(set->digest);
 
-  absl::StatusOr<std::vector<HostRow>> rows = LoadHostRows(s, *to, *to - *from);
+  absl::StatusOr<std::vector<HostRow>> rows = LoadHostRows(s, *to, *to - *from, kHostsLookback);
   if (!rows.ok()) return Bad(absl::StrCat("reading ", config.db_path, ": ", rows.status().message()));
   const double required = set->site.clean_coverage() > 0 ? set->site.clean_coverage() : 1.0;
   FillCoverage(*rows, required, &report);

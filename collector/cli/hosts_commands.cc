@@ -48,7 +48,8 @@ int RunInventoryImport(const InventoryImportConfig& config) {
 }
 
 absl::StatusOr<std::vector<HostRow>> LoadHostRows(EventStore& s, absl::Time now,
-                                                  absl::Duration window) {
+                                                  absl::Duration window,
+                                                  absl::Duration proof_after) {
   ASSIGN_OR_RETURN(std::vector<InventoryHost> inventory, s.ListInventory());
   ASSIGN_OR_RETURN(std::vector<AgentSummary> agents, s.ListAgents());
   ASSIGN_OR_RETURN(std::vector<StoredHostFacts> facts, s.ListHostFacts());
@@ -58,14 +59,15 @@ absl::StatusOr<std::vector<HostRow>> LoadHostRows(EventStore& s, absl::Time now,
   for (AgentSummary& a : agents) {
     AgentActivity act;
     const std::string id = a.identity.agent_id;
-    ASSIGN_OR_RETURN(act.heartbeats, s.ListHeartbeats(id, now - window - kHostsLookback, now));
+    ASSIGN_OR_RETURN(act.heartbeats,
+                     s.ListHeartbeats(id, now - window - kHostsLookback, now + proof_after));
     ASSIGN_OR_RETURN(act.gaps, s.CountLostEventGaps(id, now - window, now));
     act.agent = std::move(a);
     auto f = facts_by_agent.find(id);
     if (f != facts_by_agent.end()) act.facts = std::move(f->second);
     activity.push_back(std::move(act));
   }
-  return BuildHostRows(inventory, activity, now, window);
+  return BuildHostRows(inventory, activity, now, window, proof_after);
 }
 
 int RunHosts(const HostsConfig& config) {
@@ -82,7 +84,7 @@ int RunHosts(const HostsConfig& config) {
     return Fail(absl::StrCat("reading ", config.db_path, ": ", status.message()));
   };
 
-  absl::StatusOr<std::vector<HostRow>> rows = LoadHostRows(s, now, kHostsWindow);
+  absl::StatusOr<std::vector<HostRow>> rows = LoadHostRows(s, now, kHostsWindow, absl::ZeroDuration());
   if (!rows.ok()) return reading(rows.status());
   if (config.json) {
     for (const HostRow& r : *rows) std::cout << HostJsonLine(r) << "\n";

@@ -33,9 +33,11 @@ struct HostsConfig {
 int RunHosts(const HostsConfig& config);
 
 // Every expected or seen host with its coverage, loss and gaps over
-// [now - window, now], read from the store (hosts_view.h BuildHostRows).
+// [now - window, now], read from the store (hosts_view.h BuildHostRows,
+// `proof_after` as there).
 absl::StatusOr<std::vector<HostRow>> LoadHostRows(EventStore& store, absl::Time now,
-                                                  absl::Duration window);
+                                                  absl::Duration window,
+                                                  absl::Duration proof_after);
 
 }  // namespace cleansweep::collector
 

@@ -64,7 +64,8 @@ std::string NumberOrNull(const std::optional<T>& v) {
   return v ? absl::StrCat(*v) : "null";
 }
 
-HostRow AgentRow(const AgentActivity& activity, absl::Time now, absl::Duration window) {
+HostRow AgentRow(const AgentActivity& activity, absl::Time now, absl::Duration window,
+                 absl::Duration proof_after) {
   HostRow row;
   row.hostname = activity.agent.identity.hostname;
   row.agent_hostname = row.hostname;
@@ -78,11 +79,15 @@ HostRow AgentRow(const AgentActivity& activity, absl::Time now, absl::Duration w
   row.gaps = activity.gaps;
   const absl::Time from = now - window;
 
-  std::vector<HeartbeatSample> all, in_window;
+  std::vector<HeartbeatSample> all, in_window, after;
   const HeartbeatSample* newest = nullptr;
   for (const StoredHeartbeat& h : activity.heartbeats) {
     HeartbeatSample s = ToSample(h.heartbeat);
-    if (s.time > now) continue;
+    if (s.time > now) {
+      // A later heartbeat proves the time up to `now` (a past window's end).
+      if (s.time <= now + proof_after) after.push_back(std::move(s));
+      continue;
+    }
     if (s.time >= from) in_window.push_back(s);
     all.push_back(std::move(s));
   }
@@ -111,7 +116,9 @@ HostRow AgentRow(const AgentActivity& activity, absl::Time now, absl::Duration w
     row.spool = spool;
   }
 
-  const std::vector<CoverageInterval> intervals = CoverageIntervals(all);
+  std::vector<HeartbeatSample> proof = all;
+  proof.insert(proof.end(), after.begin(), after.end());
+  const std::vector<CoverageInterval> intervals = CoverageIntervals(proof);
   row.coverage = Coverage(intervals, from, now);
   for (const CoverageInterval& i : intervals) {
     if (i.end >= from && i.interface_down) row.interface_down = true;
@@ -147,7 +154,7 @@ HeartbeatSample ToSample(const cleansweep::v1::Heartbeat& heartbeat) {
 
 std::vector<HostRow> BuildHostRows(const std::vector<InventoryHost>& inventory,
                                    const std::vector<AgentActivity>& agents, absl::Time now,
-                                   absl::Duration window) {
+                                   absl::Duration window, absl::Duration proof_after) {
   std::map<std::string, const InventoryHost*> expected;  // lower-case hostname
   for (const InventoryHost& h : inventory) expected[absl::AsciiStrToLower(h.hostname)] = &h;
   // Lower-case MAC -> inventory host (the first one listing it).
@@ -159,7 +166,7 @@ std::vector<HostRow> BuildHostRows(const std::vector<InventoryHost>& inventory,
   std::vector<HostRow> rows;
   std::map<std::string, bool> reported;
   for (const AgentActivity& a : agents) {
-    HostRow row = AgentRow(a, now, window);
+    HostRow row = AgentRow(a, now, window, proof_after);
     auto it = expected.find(absl::AsciiStrToLower(row.hostname));
     if (it != expected.end()) {
       row.matched_by = "hostname";

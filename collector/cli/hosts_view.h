@@ -103,10 +103,13 @@ struct HostRow {
 HeartbeatSample ToSample(const cleansweep::v1::Heartbeat& heartbeat);
 
 // Coverage, loss and gaps over [now - window, now] (the hosts command: the
-// last 24 h; the audit: its window, `now` being the window's end).
+// last 24 h; the audit: its window, `now` being the window's end). Heartbeats
+// up to `proof_after` after `now` count as proof that a run lasted until
+// `now` (for a window in the past); status and spool use none after `now`.
 std::vector<HostRow> BuildHostRows(const std::vector<InventoryHost>& inventory,
                                    const std::vector<AgentActivity>& agents, absl::Time now,
-                                   absl::Duration window = kHostsWindow);
+                                   absl::Duration window = kHostsWindow,
+                                   absl::Duration proof_after = absl::ZeroDuration());
 
 // "reporting", "silent since 2026-11-27T10:00:00Z", "never reported".
 std::string HostStatusText(const HostRow& row);

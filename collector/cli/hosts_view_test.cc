@@ -353,3 +353,31 @@ TEST(HostsViewTest, CaptureLossPercentEdges) {
 
 }  // namespace
 }  // namespace cleansweep::collector
+
+namespace cleansweep::collector {
+namespace {
+
+TEST(HostsViewTest, APastWindowIsProvenToItsEndByTheNextHeartbeat) {
+  // Heartbeats every 30 s from 10 min before kNow until 10 min after it; the
+  // window is the 5 minutes before kNow.
+  std::vector<StoredHeartbeat> beats;
+  for (int i = -20; i <= 20; ++i) beats.push_back(Beat(absl::Seconds(-30 * i)));
+  const absl::Duration window = absl::Minutes(5);
+  // Without proof after the window the last stretch (the heartbeat at kNow
+  // itself closes it here, so take a window ending 10 s after a heartbeat).
+  const absl::Time end = kNow + absl::Seconds(10);
+  auto rows = BuildHostRows({}, {Agent("a1", "h1", beats)}, end, window);
+  ASSERT_EQ(rows.size(), 1u);
+  ASSERT_EQ(rows[0].coverage.gaps.size(), 1u);
+  EXPECT_EQ(rows[0].coverage.gaps[0].start, kNow);
+  EXPECT_EQ(rows[0].coverage.gaps[0].end, end);
+  // The heartbeat 20 s after the window's end proves those 10 s.
+  rows = BuildHostRows({}, {Agent("a1", "h1", beats)}, end, window, absl::Hours(1));
+  EXPECT_TRUE(rows[0].coverage.gaps.empty());
+  EXPECT_EQ(rows[0].coverage.covered, window);
+  // Status still comes from heartbeats up to the window's end only.
+  EXPECT_EQ(rows[0].last_heartbeat, kNow);
+}
+
+}  // namespace
+}  // namespace cleansweep::collector

@@ -4,13 +4,15 @@
 // reads millions of events and needs a handful of their fields.
 //
 // ReadEventFields never guesses. It answers only for plainly encoded bytes:
-// every field known to the compiled-in schema (cleansweep/v1/event.proto,
-// read from its descriptors) with its declared wire type, each singular
-// field and oneof at most once, every string ASCII, varints in range. For
-// such bytes Event::ParseFromArray succeeds and FieldsOf(the parsed message)
-// equals what it returned. For anything else (unknown or repeated fields,
+// every field one of event.proto's (each message's reader lists them all)
+// with its declared wire type, each singular field and the oneof at most
+// once, every string ASCII, varints in range. For such bytes
+// Event::ParseFromArray succeeds and FieldsOf(the parsed message) equals
+// what it returned. For anything else (unknown or repeated fields,
 // non-ASCII or invalid text, malformed bytes) it returns false and the
-// caller parses the message with protobuf, whose verdict stands.
+// caller parses the message with protobuf, whose verdict stands. A field
+// added to the proto is "unknown" here until its reader lists it (slower,
+// never wrong); event_wire_test notices it.
 #ifndef CLEANSWEEP_COLLECTOR_DETECT_EVENT_WIRE_H_
 #define CLEANSWEEP_COLLECTOR_DETECT_EVENT_WIRE_H_
 

@@ -240,7 +240,8 @@ Origin FindOrigin(absl::Span<const ReceivedHop> hops, const TrustedRelays* trust
           : absl::StrCat("private addresses and host names in the receiving domain ",
                          o.receiving_domain.empty() ? "(unknown)" : o.receiving_domain);
   if (o.crossed_boundary) {
-    o.explanation = absl::StrCat("hop ", *o.entry_hop,
+    // Hops are numbered from 1 (the top Received header) for the reader.
+    o.explanation = absl::StrCat("hop ", *o.entry_hop + 1,
                                  " is the first hand-off from outside the receiving system by ",
                                  basis, ": ", entry.by.empty() ? "its server" : entry.by,
                                  " accepted the message from ", o.origin_ip->ToString());

@@ -44,7 +44,7 @@ TEST(OriginTest, ForgedBottomHopIsUntrusted) {
   EXPECT_EQ(o.receiving_domain, "recipient.example");
   EXPECT_TRUE(o.crossed_boundary);
   ASSERT_TRUE(o.entry_hop);
-  EXPECT_EQ(*o.entry_hop, 2u);
+  EXPECT_EQ(*o.entry_hop, 2u);  // 0-based index; the explanation counts from 1
   EXPECT_EQ(o.origin_ip->ToString(), "198.51.100.7");
   EXPECT_EQ(o.origin_rdns, "dsl-198-51-100-7.isp.example");
   EXPECT_EQ(o.origin_helo, "mail.ourcompany.example");  // what the worm claimed
@@ -55,7 +55,7 @@ TEST(OriginTest, ForgedBottomHopIsUntrusted) {
   EXPECT_EQ(o.hops[0].why,
             "rDNS mx1.recipient.example is in the receiving domain recipient.example");
   EXPECT_EQ(o.hops[1].why, "private address 127.0.0.1");
-  EXPECT_THAT(o.explanation, ::testing::HasSubstr("hop 2 is the first hand-off from outside"));
+  EXPECT_THAT(o.explanation, ::testing::HasSubstr("hop 3 is the first hand-off from outside"));
 }
 
 TEST(OriginTest, TrustedNetworkMovesTheBoundaryDown) {
