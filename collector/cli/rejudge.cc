@@ -25,8 +25,12 @@ using cleansweep::v1::Finding;
 using cleansweep::v1::FindingReport;
 using google::protobuf::util::TimeUtil;
 
+// Infinite times (a caller asking for "everything") are clamped to what a
+// Timestamp can hold, 0001-01-01 .. 9999-12-31.
 google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+  const absl::Time lo = absl::FromUnixSeconds(TimeUtil::kTimestampMinSeconds);
+  const absl::Time hi = absl::FromUnixSeconds(TimeUtil::kTimestampMaxSeconds);
+  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(std::clamp(t, lo, hi)));
 }
 
 // Events read but not yet judged: (agent id, payload) pairs, their bytes back

@@ -153,6 +153,16 @@ TEST_F(RejudgeTest, EventsProtobufReadsDifferentlyAreJudgedAsProtobufReadsThem) 
   ExpectSameFindings(origin_ - absl::Hours(1), origin_ + absl::Hours(3));
 }
 
+TEST_F(RejudgeTest, AnUnboundedRangeJudgesEverythingAndSaysSoInTheReport) {
+  Fill();
+  ExpectSameFindings(absl::InfinitePast(), absl::InfiniteFuture());
+  absl::StatusOr<cleansweep::v1::FindingReport> report =
+      Rejudge(*store_, rules_, absl::InfinitePast(), absl::InfiniteFuture(), nullptr, nullptr);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->from().seconds(), TimeUtil::kTimestampMinSeconds);
+  EXPECT_EQ(report->to().seconds(), TimeUtil::kTimestampMaxSeconds);
+}
+
 TEST_F(RejudgeTest, ADamagedEventIsDataLossNamingItsAgent) {
   Fill();
   Damage("ws-3", 700, "X'0aff'");  // a length beyond the end
