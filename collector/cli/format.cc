@@ -16,10 +16,33 @@ using cleansweep::v1::ConnectionOutcome;
 using cleansweep::v1::Endpoint;
 using cleansweep::v1::Event;
 
+// Strings that came off the wire may hold terminal control sequences (an
+// ESC in a MAIL FROM would recolour or rewrite the operator's screen): C0 and
+// C1 controls, DEL and backslash are shown as \xNN; other UTF-8 is kept.
+std::string Printable(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const bool c1 = c == 0xc2 && i + 1 < s.size() &&
+                    static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(s[i + 1]) <= 0x9f;
+    if (c < 0x20 || c == 0x7f || c == '\\') {
+      absl::StrAppendFormat(&out, "\\x%02x", c);
+    } else if (c1) {
+      absl::StrAppendFormat(&out, "\\xc2\\x%02x", static_cast<unsigned char>(s[++i]));
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
 std::string HostPort(const Endpoint& e) {
+  const std::string ip = Printable(e.ip());
   // IPv6 addresses are bracketed so the port stays unambiguous.
-  if (e.ip().find(':') != std::string::npos) return absl::StrCat("[", e.ip(), "]:", e.port());
-  return absl::StrCat(e.ip(), ":", e.port());
+  if (ip.find(':') != std::string::npos) return absl::StrCat("[", ip, "]:", e.port());
+  return absl::StrCat(ip, ":", e.port());
 }
 
 std::string Flow(const Endpoint& client, const Endpoint& server) {
@@ -91,7 +114,7 @@ std::string EventSummary(const Event& e) {
       if (s.transactions_size() > 0) {
         absl::StrAppend(&out, " from=", s.transactions(0).mail_from().empty()
                                             ? "<>"
-                                            : s.transactions(0).mail_from());
+                                            : Printable(s.transactions(0).mail_from()));
         absl::StrAppend(&out, " rcpt=", rcpt);
         if (s.transactions_size() > 1) absl::StrAppend(&out, " mails=", s.transactions_size());
       }
@@ -104,11 +127,11 @@ std::string EventSummary(const Event& e) {
       const auto& d = e.dns();
       std::string out = absl::StrCat(
           "dns ", Flow(d.client(), d.server()), " ",
-          d.qtype_name().empty() ? absl::StrCat("TYPE", d.qtype()) : d.qtype_name(), " ",
-          d.name());
+          d.qtype_name().empty() ? absl::StrCat("TYPE", d.qtype()) : Printable(d.qtype_name()), " ",
+          Printable(d.name()));
       if (d.answered()) {
         absl::StrAppend(&out, " ", d.rcode_name().empty() ? absl::StrCat("rcode=", d.rcode())
-                                                          : d.rcode_name());
+                                                          : Printable(d.rcode_name()));
         if (d.mx_size() > 0) absl::StrAppend(&out, " mx=", d.mx_size());
       } else {
         absl::StrAppend(&out, " unanswered");

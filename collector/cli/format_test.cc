@@ -35,6 +35,15 @@ TEST(FormatTest, SmtpSummaryShowsFlowSenderAndRecipientCount) {
             "smtp 10.0.0.5:1234 \u2192 1.2.3.4:25 from=a@b rcpt=3 established");
 }
 
+TEST(FormatTest, ControlCharactersFromTheWireAreShownEscaped) {
+  cleansweep::v1::Event e = SmtpEvent();
+  // ESC [ 2 J clears a terminal; U+009B (C2 9B) is the 8-bit CSI; é stays.
+  e.mutable_smtp()->mutable_transactions(0)->set_mail_from("a\x1b[2J\xc2\x9b\\b@\xc3\xa9.example");
+  EXPECT_EQ(EventSummary(e),
+            "smtp 10.0.0.5:1234 \u2192 1.2.3.4:25 from=a\\x1b[2J\\xc2\\x9b\\x5cb@\xc3\xa9.example rcpt=3 "
+            "established");
+}
+
 TEST(FormatTest, DnsAndWormSummaries) {
   cleansweep::v1::Event d;
   auto* q = d.mutable_dns();
