@@ -6,11 +6,11 @@
 namespace cleansweep::collector {
 namespace {
 
-using testing::Mx;
-using testing::SecondsOf;
-using testing::Smtp;
-using testing::TestRules;
-using testing::Worm;
+using test_util::Mx;
+using test_util::SecondsOf;
+using test_util::Smtp;
+using test_util::TestRules;
+using test_util::Worm;
 
 TEST(EgressTest, SmtpIsSplitByWhereItWentAndCountedWithFirstAndLast) {
   EgressTally tally(TestRules());

@@ -24,7 +24,7 @@ using cleansweep::v1::Event;
 using cleansweep::v1::Finding;
 using google::protobuf::util::TimeUtil;
 
-class RejudgeTest : public testing::TempStoreTest {
+class RejudgeTest : public test_util::TempStoreTest {
  protected:
   // 50,000 events of 40 agents: routine traffic, a mass mailer, a scanner,
   // the mail server; stored in interleaved batches as agents send them.
@@ -42,16 +42,16 @@ class RejudgeTest : public testing::TempStoreTest {
       const std::string me = absl::StrCat("10.1.0.", a);
       Event e;
       if (a == 7 && i % 3 == 0) {
-        e = testing::Mail(++seq[a], t, me, absl::StrCat("203.0.", next(200), ".", next(200)),
+        e = test_util::Mail(++seq[a], t, me, absl::StrCat("203.0.", next(200), ".", next(200)),
                           "x@example.com", 3);
       } else if (a == 8) {
-        e = testing::Worm(++seq[a], t, me, absl::StrCat("10.9.", next(200), ".", next(200)), 445);
+        e = test_util::Worm(++seq[a], t, me, absl::StrCat("10.9.", next(200), ".", next(200)), 445);
       } else if (a == 9) {
-        e = testing::Smtp(++seq[a], t, "10.0.0.26", absl::StrCat("198.51.100.", next(250)));
+        e = test_util::Smtp(++seq[a], t, "10.0.0.26", absl::StrCat("198.51.100.", next(250)));
       } else if (next(4) == 0) {
-        e = testing::Mx(++seq[a], t, me, next(2) ? "example.net" : "example.org");
+        e = test_util::Mx(++seq[a], t, me, next(2) ? "example.net" : "example.org");
       } else {
-        e = testing::Smtp(++seq[a], t, me, "10.0.0.25", 587);
+        e = test_util::Smtp(++seq[a], t, me, "10.0.0.25", 587);
       }
       pending[static_cast<size_t>(a)].push_back(std::move(e));
       if (i % 500 == 499) Flush(pending);
@@ -131,8 +131,8 @@ class RejudgeTest : public testing::TempStoreTest {
     sqlite3_close(db);
   }
 
-  const absl::Time origin_ = absl::FromUnixSeconds(testing::At(0).seconds());
-  std::shared_ptr<const CompiledRules> rules_ = testing::TestRules();
+  const absl::Time origin_ = absl::FromUnixSeconds(test_util::At(0).seconds());
+  std::shared_ptr<const CompiledRules> rules_ = test_util::TestRules();
 };
 
 TEST_F(RejudgeTest, FindingsAreThoseOfEvaluatingTheParsedEvents) {
@@ -148,7 +148,7 @@ TEST_F(RejudgeTest, EventsProtobufReadsDifferentlyAreJudgedAsProtobufReadsThem) 
   // The same event appended twice: protobuf merges the copies.
   Damage("ws-7", 100, "payload || payload");
   // A sender with a non-ASCII (valid UTF-8) name.
-  Event e = testing::Mail(101, 1000, "10.1.0.7", "203.0.113.77", "j\xc3\xb8rn@example.com", 2);
+  Event e = test_util::Mail(101, 1000, "10.1.0.7", "203.0.113.77", "j\xc3\xb8rn@example.com", 2);
   Damage("ws-7", 101, absl::StrCat("X'", absl::BytesToHexString(e.SerializeAsString()), "'"));
   ExpectSameFindings(origin_ - absl::Hours(1), origin_ + absl::Hours(3));
 }

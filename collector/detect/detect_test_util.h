@@ -14,7 +14,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 
-namespace cleansweep::collector::testing {
+namespace cleansweep::collector::test_util {
 
 inline constexpr char kTestWorms[] = R"pb(
   family {
@@ -128,6 +128,6 @@ inline cleansweep::v1::Event Worm(uint64_t seq, int64_t t, const std::string& sr
   return e;
 }
 
-}  // namespace cleansweep::collector::testing
+}  // namespace cleansweep::collector::test_util
 
 #endif  // CLEANSWEEP_COLLECTOR_DETECT_DETECT_TEST_UTIL_H_

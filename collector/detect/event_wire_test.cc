@@ -250,8 +250,8 @@ std::string Bytes(const Event& e) { return e.SerializeAsString(); }
 TEST(EventWireTest, LeavesMergesUnknownFieldsAndBadTextToProtobuf) {
   google::protobuf::LogSilencer quiet;
   EventFields fields;
-  Event a = testing::Smtp(1, 0, "10.0.0.1", "203.0.113.1");
-  Event b = testing::Mx(2, 5, "10.0.0.2", "example.com");
+  Event a = test_util::Smtp(1, 0, "10.0.0.1", "203.0.113.1");
+  Event b = test_util::Mx(2, 5, "10.0.0.2", "example.com");
   Event merged;
   // Repeated singular field and two oneof members: the last wins.
   ASSERT_TRUE(merged.ParseFromString(Bytes(a) + Bytes(b)));
@@ -288,7 +288,7 @@ TEST(EventWireTest, LeavesMergesUnknownFieldsAndBadTextToProtobuf) {
 // A fact from the bytes is the fact from the message; its time is what
 // TimeUtil makes of the timestamp.
 TEST(EventWireTest, FactsFromBytesEqualFactsFromMessages) {
-  auto rules = testing::TestRules();
+  auto rules = test_util::TestRules();
   Rng rng(9);
   int facts = 0;
   for (int i = 0; i < 20000; ++i) {
@@ -320,18 +320,18 @@ TEST(EventWireTest, FactsFromBytesEqualFactsFromMessages) {
 // Judging serialized events (on any number of threads) gives the findings
 // that judging the messages gives.
 TEST(EventWireTest, EvaluationOfBytesEqualsEvaluationOfMessages) {
-  auto rules = testing::TestRules();
+  auto rules = test_util::TestRules();
   Rng rng(11);
   std::vector<std::pair<std::string, Event>> events;
   uint64_t seq = 0;
   for (int i = 0; i < 40; ++i) {
     const int64_t t = i * 20;
-    events.push_back({"ws-7", testing::Mail(++seq, t, "10.1.1.7",
+    events.push_back({"ws-7", test_util::Mail(++seq, t, "10.1.1.7",
                                             absl::StrCat("203.0.113.", i % 13), "x@example.com",
                                             3)});
-    events.push_back({"ws-7", testing::Mx(++seq, t, "10.1.1.7", absl::StrCat("d", i, ".net"))});
-    events.push_back({"ws-8", testing::Worm(++seq, t, "10.1.1.8", absl::StrCat("10.9.0.", i), 445)});
-    events.push_back({"mx", testing::Smtp(++seq, t, "10.0.0.26", absl::StrCat("198.51.100.", i))});
+    events.push_back({"ws-7", test_util::Mx(++seq, t, "10.1.1.7", absl::StrCat("d", i, ".net"))});
+    events.push_back({"ws-8", test_util::Worm(++seq, t, "10.1.1.8", absl::StrCat("10.9.0.", i), 445)});
+    events.push_back({"mx", test_util::Smtp(++seq, t, "10.0.0.26", absl::StrCat("198.51.100.", i))});
   }
   for (int i = 0; i < 2000; ++i) events.push_back({absl::StrCat("ws-", i % 5), RandomEvent(rng)});
   Evaluation from_messages(rules), from_bytes(rules);

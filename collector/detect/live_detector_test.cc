@@ -15,12 +15,12 @@ namespace {
 
 using cleansweep::v1::Event;
 using cleansweep::v1::Finding;
-using testing::Mail;
-using testing::Mx;
-using testing::SecondsOf;
-using testing::Smtp;
-using testing::TestRules;
-using testing::Worm;
+using test_util::Mail;
+using test_util::Mx;
+using test_util::SecondsOf;
+using test_util::Smtp;
+using test_util::TestRules;
+using test_util::Worm;
 
 struct AgentEvent {
   std::string agent;

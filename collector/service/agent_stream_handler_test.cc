@@ -15,7 +15,7 @@ namespace {
 using cleansweep::v1::AgentMessage;
 using cleansweep::v1::CollectorMessage;
 
-class AgentStreamHandlerTest : public testing::TempStoreTest {
+class AgentStreamHandlerTest : public test_util::TempStoreTest {
  protected:
   AgentStreamHandler MakeHandler() {
     return AgentStreamHandler(store_.get(), &config_, "ipv4:127.0.0.1:5000",

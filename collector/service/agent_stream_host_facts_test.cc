@@ -8,6 +8,7 @@
 #include "collector/service/agent_stream_handler.h"
 #include "collector/service/capture_config.h"
 #include "collector/store/sqlite_event_store.h"
+#include "collector/store/temp_store_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -21,21 +22,8 @@ using ::testing::HasSubstr;
 
 const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);  // 2027-01-15T08:00:00Z
 
-class AgentStreamHostFactsTest : public ::testing::Test {
+class AgentStreamHostFactsTest : public test_util::TempStoreTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/cs_handler_facts_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto store = OpenSqliteEventStore(dir_ + "/c.db");
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
-  }
-
   AgentStreamHandler MakeHandler() {
     return AgentStreamHandler(store_.get(), &config_, "ipv4:127.0.0.1:5000",
                               [this] { return now_; });
@@ -78,8 +66,6 @@ class AgentStreamHostFactsTest : public ::testing::Test {
     return rows.ok() ? *rows : std::vector<AddressRecord>{};
   }
 
-  std::string dir_;
-  EventStorePtr store_;
   absl::Time now_ = kT0;
   cleansweep::v1::CaptureConfig config_ = DefaultCaptureConfig();
 };

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "collector/store/sqlite_event_store.h"
+#include "collector/store/temp_store_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -18,22 +19,8 @@ namespace {
 
 using cleansweep::v1::Event;
 
-class BatchWriterTest : public ::testing::Test {
+class BatchWriterTest : public test_util::TempStoreTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/cs_batch_writer_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/c.db";
-    auto store = OpenSqliteEventStore(path_);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
-  }
-
   static AgentIdentity Agent(const std::string& id) { return {id, id + ".example", "1", "peer"}; }
 
   static std::vector<Event> Dns(uint64_t first, uint64_t last) {
@@ -64,8 +51,6 @@ class BatchWriterTest : public ::testing::Test {
     return events.ok() ? events->size() : 0;
   }
 
-  std::string dir_, path_;
-  EventStorePtr store_;
 };
 
 TEST_F(BatchWriterTest, AcknowledgesOnlyWhatAnotherConnectionCanAlreadyRead) {

@@ -16,10 +16,10 @@ namespace {
 
 using cleansweep::v1::Event;
 using cleansweep::v1::Finding;
-using testing::Smtp;
-using testing::TestRules;
+using test_util::Smtp;
+using test_util::TestRules;
 
-class LiveDetectionTest : public testing::TempStoreTest {
+class LiveDetectionTest : public test_util::TempStoreTest {
  protected:
   std::vector<Finding> Stored() {
     auto all = store_->ListFindings(absl::InfinitePast(), absl::InfiniteFuture());
@@ -57,7 +57,7 @@ TEST_F(LiveDetectionTest, NewRulesAreAppliedToTheStoredRecentPast) {
   live.JudgeNow();
   EXPECT_TRUE(Stored().empty());
   // Lower the destination threshold to 2: the two stored events now fire.
-  std::string detection = testing::kTestDetection;
+  std::string detection = test_util::kTestDetection;
   const std::string from = "threshold: 3 severity: SEVERITY_MASS_MAILING";
   detection.replace(detection.find(from), from.size(), "threshold: 2 severity: SEVERITY_MASS_MAILING");
   live.SetRules(TestRules(detection));

@@ -17,7 +17,7 @@ namespace {
 using cleansweep::v1::Event;
 using cleansweep::v1::Finding;
 
-class SqliteFindingsTest : public testing::TempStoreTest {
+class SqliteFindingsTest : public test_util::TempStoreTest {
  protected:
   static Event At(uint64_t seq, int64_t seconds) {
     Event e;

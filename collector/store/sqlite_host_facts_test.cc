@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "collector/store/sqlite_event_store.h"
+#include "collector/store/temp_store_test_util.h"
 #include "common/time_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -61,22 +62,8 @@ std::string Row(const AddressRecord& r) {
                       r.valid_to ? hm(*r.valid_to) : "open");
 }
 
-class SqliteHostFactsTest : public ::testing::Test {
+class SqliteHostFactsTest : public test_util::TempStoreTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/cs_hostfacts_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/c.db";
-    auto store = OpenSqliteEventStore(path_);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
-  }
-
   std::vector<std::string> History(AddressHistoryFilter filter) {
     auto rows = store_->ListAddressHistory(filter);
     EXPECT_TRUE(rows.ok()) << rows.status();
@@ -112,8 +99,6 @@ class SqliteHostFactsTest : public ::testing::Test {
                     .ok());
   }
 
-  std::string dir_, path_;
-  EventStorePtr store_;
 };
 
 TEST_F(SqliteHostFactsTest, WhichHostHadTheAddressWhen) {
@@ -122,7 +107,7 @@ TEST_F(SqliteHostFactsTest, WhichHostHadTheAddressWhen) {
               ElementsAre("a1/ws1 eth0 00:11:22:33:44:55 10.0.0.7 09:00-09:30..11:00"));
   // The period ends when the report without it arrived: 11:00 is no longer a1's.
   EXPECT_THAT(History(Ip("10.0.0.7", T("2026-11-20T11:00:00Z"))), ElementsAre());
-  EXPECT_THAT(History(Ip("10.0.0.7", T("2026-11-20T10:59:59Z"))), testing::SizeIs(1));
+  EXPECT_THAT(History(Ip("10.0.0.7", T("2026-11-20T10:59:59Z"))), ::testing::SizeIs(1));
   EXPECT_THAT(History(Ip("10.0.0.7", T("2026-11-20T11:30:00Z"))),
               ElementsAre("a2/ws2 eth0 00:aa:bb:cc:dd:ee 10.0.0.7 11:30-11:30..open"));
   EXPECT_THAT(History(Ip("10.0.0.7", T("2026-11-20T08:59:59Z"))), ElementsAre());

@@ -16,7 +16,7 @@ namespace {
 
 using cleansweep::v1::Event;
 
-class SqliteScanTest : public testing::TempStoreTest {
+class SqliteScanTest : public test_util::TempStoreTest {
  protected:
   // Events of three agents at times 0..2999 s (a few out of order, as agents
   // send them), in batches that interleave the agents.

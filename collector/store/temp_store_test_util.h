@@ -12,7 +12,7 @@
 #include "collector/store/sqlite_event_store.h"
 #include "gtest/gtest.h"
 
-namespace cleansweep::collector::testing {
+namespace cleansweep::collector::test_util {
 
 class TempStoreTest : public ::testing::Test {
  protected:
@@ -34,6 +34,6 @@ class TempStoreTest : public ::testing::Test {
   EventStorePtr store_;
 };
 
-}  // namespace cleansweep::collector::testing
+}  // namespace cleansweep::collector::test_util
 
 #endif  // CLEANSWEEP_COLLECTOR_STORE_TEMP_STORE_TEST_UTIL_H_
