@@ -65,6 +65,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1048576));
   app.add_option("--heartbeat-interval", heartbeat_seconds, "Seconds between heartbeats")
       ->check(CLI::Range(1, 3600));
+  app.add_option("--hosts-file", config.hosts_file,
+                 "Hosts file the collector's sweeps check for redirected anti-virus and "
+                 "update sites (default /etc/hosts)");
   app.add_option("--log-level", log_level, "debug, info, warning or error")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
 

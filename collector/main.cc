@@ -11,6 +11,10 @@
 #include "collector/cli/audit_command.h"
 #include "collector/cli/findings_command.h"
 #include "collector/cli/rules_command.h"
+#include "collector/cli/sweep_command.h"
+#include "collector/cli/sweep_view.h"
+#include "collector/web/http_user_command.h"
+#include "collector/web/status_page.h"
 
 int main(int argc, char** argv) {
   using namespace cleansweep::collector;
@@ -40,6 +44,40 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--rules", serve.rules_dir,
                         "Rules directory (worms, detection, site .textproto): refuse to start "
                         "if invalid; agents watch the ports it names; SIGHUP reloads it");
+  serve_cmd->add_option("--admin-socket", serve.admin_socket,
+                        "Local admin endpoint for `sweep` (Unix socket, mode 0600; default "
+                        "DB-admin.sock next to --db; off = none)");
+  serve_cmd->add_option("--http", serve.http_address,
+                        "Status page ADDR:PORT (port 0 picks a free one), or off; an address "
+                        "other than loopback needs --http-tls-cert, --http-tls-key and "
+                        "--http-users")
+      ->capture_default_str();
+  serve_cmd->add_option("--http-tls-cert", serve.http_tls_cert,
+                        "Status page certificate chain (PEM): serve HTTPS");
+  serve_cmd->add_option("--http-tls-key", serve.http_tls_key, "Status page private key (PEM)");
+  serve_cmd->add_option("--http-users", serve.http_users,
+                        "Status page login: a file of USER:HASH lines (make one with "
+                        "http-user NAME); needs TLS");
+  serve_cmd->add_option("--tls-buffers", serve.tls_buffers,
+                        "Per-connection TLS buffers: lean (OpenSSL frees idle record buffers, "
+                        "1 KiB BIO pairs) or default (gRPC's and OpenSSL's sizes)")
+      ->check(CLI::IsMember({"lean", "default"}))
+      ->capture_default_str();
+  serve_cmd->add_option("--malloc-mmap-threshold", serve.malloc_mmap_threshold,
+                        "Bytes from which an allocation gets pages of its own (glibc "
+                        "M_MMAP_THRESHOLD); 8192 makes idle agents cheaper but slows "
+                        "ingest; 0 = glibc's adaptive threshold")
+      ->check(CLI::Range(0, 32 << 20))
+      ->capture_default_str();
+
+  web::HttpUserConfig http_user;
+  CLI::App* http_user_cmd = app.add_subcommand(
+      "http-user",
+      "Print a status page login line (USER:HASH for --http-users) for the password read "
+      "from standard input");
+  http_user_cmd->add_option("NAME", http_user.name, "The user name")->required();
+  http_user_cmd->add_option("--iterations", http_user.iterations, "PBKDF2 iterations")
+      ->capture_default_str();
 
   EventsConfig events;
   CLI::App* events_cmd = app.add_subcommand("events", "List stored events");
@@ -120,6 +158,39 @@ int main(int argc, char** argv) {
                          "Show what the running collector's live detector stored instead of "
                          "re-judging");
 
+  SweepConfig sweep;
+  CLI::App* sweep_cmd = app.add_subcommand(
+      "sweep",
+      "Ask every agent to check its host now (listening backdoor ports, outbound SMTP with "
+      "their processes, hosts-file redirects, capture health) through the running collector. "
+      "Agents that are offline get it when they connect, until it expires. Exit 0 all answered "
+      "and clean, 1 something found, 2 not all answered within --wait, 3 bad usage or the "
+      "collector cannot be reached");
+  sweep_cmd->add_option("--admin-socket", sweep.admin_socket,
+                        "The collector's admin socket (serve --admin-socket)");
+  sweep_cmd->add_option("--db", sweep.db_path,
+                        "The collector's database: its admin socket is DB-admin.sock (used when "
+                        "--admin-socket is not given; without either, /run/cleansweep/admin.sock)");
+  sweep_cmd->add_option("--wait", sweep.wait,
+                        "Wait this long for the answers, showing progress (e.g. 30s, 5m; "
+                        "default 0: issue and report at once)");
+  sweep_cmd->add_option("--expires", sweep.expires,
+                        "Agents that are offline get the sweep if they connect within this time")
+      ->capture_default_str();
+  sweep_cmd->add_flag("--json", sweep.json,
+                      "The sweep and every answer as one JSON object (cleansweep.v1.SweepStatus) "
+                      "on stdout; progress on stderr");
+
+  SweepsConfig sweeps;
+  CLI::App* sweeps_cmd = app.add_subcommand(
+      "sweeps", "Stored sweeps and every agent's answer (reads the database)");
+  sweeps_cmd->add_option("--db", sweeps.db_path, "SQLite database file")->required();
+  sweeps_cmd->add_option("--id", sweeps.sweep_id, "Show this sweep with every answer in full");
+  sweeps_cmd->add_option("--limit", sweeps.limit, "At most N sweeps, newest first")
+      ->capture_default_str();
+  sweeps_cmd->add_flag("--json", sweeps.json,
+                       "One JSON object (cleansweep.v1.SweepStatus, answers included) per line");
+
   AuditConfig audit;
   CLI::App* audit_cmd = app.add_subcommand(
       "audit",
@@ -162,10 +233,17 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     // The audit promises 3 for bad usage (0-2 are verdicts).
+    if (argc > 1 && std::string(argv[1]) == "sweep") return kSweepBadUsage;
     return argc > 1 && std::string(argv[1]) == "audit" ? kAuditBadInput : kExitUsage;
   }
 
-  if (serve_cmd->parsed()) return RunServe(serve);
+  if (serve_cmd->parsed()) {
+    serve.http_address_given = serve_cmd->count("--http") > 0;
+    return RunServe(serve, web::StartStatusPage);
+  }
+  if (http_user_cmd->parsed()) return web::RunHttpUser(http_user);
+  if (sweep_cmd->parsed()) return RunSweepCommand(sweep);
+  if (sweeps_cmd->parsed()) return RunSweepsCommand(sweeps);
   if (events_cmd->parsed()) return RunEvents(events);
   if (revoke_cmd->parsed()) return RunAgentsRevoke(revoke);
   if (agents_cmd->parsed() && agents.db_path.empty()) {

@@ -36,6 +36,8 @@ struct AgentConfig {
   uint64_t spool_max_bytes = uint64_t{256} << 20;  // spool payload limit; oldest dropped beyond
   absl::Duration heartbeat_interval = absl::Seconds(30);
   absl::Duration ack_timeout = absl::Seconds(60);  // --read with a collector: wait for acks
+  // The hosts file sweeps check; empty = the platform's (/etc/hosts).
+  std::string hosts_file;
 };
 
 }  // namespace cleansweep::agent

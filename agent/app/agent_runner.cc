@@ -29,6 +29,9 @@
 #include "agent/observers/pipeline.h"
 #include "agent/observers/event_util.h"
 #include "agent/spool/sqlite_spool.h"
+#include "agent/sweep/connection_attributor.h"
+#include "agent/sweep/host_inspector.h"
+#include "agent/sweep/sweep_worker.h"
 #include "agent/uplink/uplink.h"
 #include "common/logging.h"
 #include "google/protobuf/util/json_util.h"
@@ -48,14 +51,17 @@ int64_t NowUs() { return absl::ToUnixMicros(absl::Now()); }
 class AgentSink : public EventSink {
  public:
   AgentSink(std::string interface, std::function<uint64_t()> next_sequence, bool json,
-            Uplink* uplink, std::atomic<uint64_t>* emitted)
+            Uplink* uplink, std::atomic<uint64_t>* emitted, ConnectionAttributor* attributor)
       : interface_(std::move(interface)),
         next_sequence_(std::move(next_sequence)),
         json_(json),
         uplink_(uplink),
-        emitted_(emitted) {}
+        emitted_(emitted),
+        attributor_(attributor) {}
 
   void Emit(cleansweep::v1::Event event) override {
+    // The owning process, when it was found while the connection was open.
+    if (attributor_ != nullptr && event.has_smtp()) attributor_->Annotate(event.mutable_smtp());
     event.set_sequence(next_sequence_());
     event.set_interface(interface_);
     emitted_->fetch_add(1, std::memory_order_relaxed);
@@ -77,6 +83,7 @@ class AgentSink : public EventSink {
   bool json_;
   Uplink* uplink_;
   std::atomic<uint64_t>* emitted_;
+  ConnectionAttributor* attributor_;  // null: no attribution (file replay)
 };
 
 struct Source {
@@ -135,6 +142,24 @@ class ConfigMailbox {
  private:
   absl::Mutex mu_;
   std::optional<cleansweep::v1::CaptureConfig> pending_;
+};
+
+// What the capture watches now, for sweeps (read on the sweep thread).
+class WatchBoard {
+ public:
+  explicit WatchBoard(WatchConfig watch) : watch_(std::move(watch)) {}
+  void Publish(const WatchConfig& watch) {
+    absl::MutexLock lock(&mu_);
+    watch_ = watch;
+  }
+  WatchConfig Read() {
+    absl::MutexLock lock(&mu_);
+    return watch_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  WatchConfig watch_;
 };
 
 cleansweep::v1::Heartbeat BuildHeartbeat(std::vector<Source>& sources, uint64_t events,
@@ -317,7 +342,26 @@ int RunAgent(const AgentConfig& config) {
   // Uplink.
   HeartbeatBoard board;
   ConfigMailbox mailbox;
+  WatchBoard watching(config.watch);
   std::unique_ptr<Uplink> uplink;
+  // Sweeps the collector asks for (live capture only: a file replay says
+  // nothing about this host), answered on a thread of their own.
+  HostInspectorOptions inspector_options;
+  inspector_options.hosts_file = config.hosts_file;
+  std::unique_ptr<SweepWorker> sweeper;
+  if (!config.collector.empty() && live) {
+    sweeper = std::make_unique<SweepWorker>(
+        MakeHostInspector(inspector_options),
+        [&board, &watching] {
+          SweepContext context;
+          context.watch = watching.Read();
+          context.capture = board.Read();
+          return context;
+        },
+        [&uplink](cleansweep::v1::SweepResult result) {
+          if (uplink != nullptr) uplink->SendSweepResult(std::move(result));
+        });
+  }
   if (!config.collector.empty()) {
     UplinkOptions o;
     o.collector_addresses = config.collector;
@@ -359,6 +403,11 @@ int RunAgent(const AgentConfig& config) {
     };
     o.version = kVersion;
     o.heartbeat_interval = config.heartbeat_interval;
+    if (sweeper != nullptr) {
+      o.on_sweep_request = [worker = sweeper.get()](const cleansweep::v1::SweepRequest& r) {
+        worker->Submit(r);
+      };
+    }
     // Events numbered before a restart and never acknowledged died with the
     // previous process; starting here lets the collector record that gap.
     o.first_sequence = (spool_view != nullptr ? spool_view->last_sequence() : counter.last()) + 1;
@@ -373,11 +422,17 @@ int RunAgent(const AgentConfig& config) {
     }
   }
 
+  // Live SMTP connections of this host get their owning process (best
+  // effort, looked up while the connection is open).
+  std::unique_ptr<ConnectionAttributor> attributor;
+  if (live) {
+    attributor = std::make_unique<ConnectionAttributor>(MakeHostInspector(inspector_options));
+  }
   std::atomic<uint64_t> emitted{0};
   for (auto& s : sources) {
     s.sink = std::make_unique<AgentSink>(s.name, next_sequence, config.json, uplink.get(),
-                                         &emitted);
-    s.pipeline = std::make_unique<Pipeline>(config.watch, s.sink.get());
+                                         &emitted, attributor.get());
+    s.pipeline = std::make_unique<Pipeline>(config.watch, s.sink.get(), attributor.get());
   }
 
   struct sigaction sa = {};
@@ -461,6 +516,7 @@ int RunAgent(const AgentConfig& config) {
             }
             if (ok) {
               for (auto& s : sources) s.pipeline->Reconfigure(next, now);
+              watching.Publish(next);
               LOG_INFO("capture configuration from the collector applied: SMTP ports %s",
                        absl::StrJoin(next.smtp_ports, ","));
               LOG_DEBUG("capture filter: %s", next_filter);
@@ -489,6 +545,9 @@ int RunAgent(const AgentConfig& config) {
     board.Publish(BuildHeartbeat(sources, emitted.load(), config.heartbeat_interval));
   }
   std::fflush(stdout);
+  // A sweep in progress finishes and is queued; nothing new starts.
+  if (sweeper != nullptr) sweeper->Stop();
+  if (attributor != nullptr) attributor->Stop();
 
   if (uplink != nullptr) {
     absl::Status st = uplink->WaitAllAcked(absl::Now() + (live ? absl::Seconds(5) : config.ack_timeout));

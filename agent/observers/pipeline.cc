@@ -8,7 +8,11 @@ namespace {
 constexpr int64_t kAdvanceEveryUs = 1'000'000;
 }  // namespace
 
-Pipeline::Pipeline(const WatchConfig& config, EventSink* sink) : sink_(sink) { Build(config); }
+Pipeline::Pipeline(const WatchConfig& config, EventSink* sink,
+                   ConnectionStartListener* connection_starts)
+    : sink_(sink), connection_starts_(connection_starts) {
+  Build(config);
+}
 
 Pipeline::~Pipeline() = default;
 
@@ -50,6 +54,11 @@ void Pipeline::OnFrame(int link_type, uint32_t source_index, int64_t time_us,
 
   const auto& routes = packet.ip_proto == kIpProtoTcp ? tcp_routes_ : udp_routes_;
   const uint8_t route = routes[packet.src_port] | routes[packet.dst_port];
+  if (connection_starts_ != nullptr && packet.ip_proto == kIpProtoTcp &&
+      (packet.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn &&
+      (tcp_routes_[packet.dst_port] & kRouteSmtp)) {
+    connection_starts_->OnSmtpConnectionStart(packet);
+  }
   if (route != 0) {
     for (auto& o : observers_) {
       if (o.route & route) o.observer->OnPacket(packet);

@@ -32,6 +32,16 @@ struct RoutedObserver {
 std::vector<RoutedObserver> MakeObservers(const WatchConfig& config, EventSink* sink,
                                           AnomalyCounters* anomalies);
 
+// Told about the first SYN (SYN without ACK) of every TCP connection to a
+// watched SMTP port, on the capture thread, before any observer sees it (the
+// agent looks up the owning process while the socket still exists). Must be
+// quick: queue the work, do not do it.
+class ConnectionStartListener {
+ public:
+  virtual ~ConnectionStartListener() = default;
+  virtual void OnSmtpConnectionStart(const DecodedPacket& syn) = 0;
+};
+
 struct PipelineStats {
   uint64_t packets = 0;    // frames handed to the pipeline
   uint64_t decoded = 0;    // decoded to TCP/UDP over IP
@@ -42,8 +52,9 @@ struct PipelineStats {
 
 class Pipeline {
  public:
-  // `sink` must outlive the pipeline.
-  Pipeline(const WatchConfig& config, EventSink* sink);
+  // `sink` (and `connection_starts`, when given) must outlive the pipeline.
+  Pipeline(const WatchConfig& config, EventSink* sink,
+           ConnectionStartListener* connection_starts = nullptr);
   ~Pipeline();
 
   void OnFrame(int link_type, uint32_t source_index, int64_t time_us,
@@ -65,6 +76,7 @@ class Pipeline {
 
   WatchConfig config_;
   EventSink* sink_;
+  ConnectionStartListener* const connection_starts_;
   AnomalyCounters anomalies_;
   PipelineStats stats_;
   std::vector<RoutedObserver> observers_;

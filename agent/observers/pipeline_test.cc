@@ -2,6 +2,7 @@
 // and counts what it cannot decode.
 #include "agent/observers/pipeline.h"
 
+#include <utility>
 #include <vector>
 
 #include "agent/testing/frame_builder.h"
@@ -83,6 +84,36 @@ TEST(Pipeline, ReconfigureFlushesAndFollowsNewPorts) {
   p.Finish(5);
   ASSERT_EQ(sink.Count(cleansweep::v1::Event::kSmtp), 2);
   EXPECT_EQ(sink.events.back().smtp().server().port(), 26u);
+}
+
+class StartRecorder : public ConnectionStartListener {
+ public:
+  void OnSmtpConnectionStart(const DecodedPacket& syn) override {
+    starts.push_back({syn.src_port, syn.dst_port});
+  }
+  std::vector<std::pair<uint16_t, uint16_t>> starts;
+};
+
+TEST(Pipeline, TellsConnectionStartsToSmtpPortsOnlyOnTheFirstSyn) {
+  CollectingSink sink;
+  StartRecorder starts;
+  Pipeline p(WatchConfig::Defaults(), &sink, &starts);
+  Feed(p, Syn(587), 1);  // a client's SYN to submission: a start
+  FrameSpec syn_ack = Syn(40000);
+  syn_ack.src_port = 587;
+  syn_ack.tcp_flags = 0x12;  // the server's SYN-ACK: not a start
+  Feed(p, syn_ack, 2);
+  FrameSpec data = Syn(587);
+  data.tcp_flags = 0x18;  // PSH-ACK: not a start
+  data.payload = "EHLO x\r\n";
+  Feed(p, data, 3);
+  Feed(p, Syn(3127), 4);  // a worm port: not SMTP
+  Feed(p, Syn(443), 5);   // not watched at all
+  FrameSpec reverse = Syn(50000);
+  reverse.src_port = 25;  // SYN from port 25 to a high port: not to an SMTP port
+  Feed(p, reverse, 6);
+  ASSERT_EQ(starts.starts.size(), 1u);
+  EXPECT_EQ(starts.starts[0], std::make_pair(uint16_t{40000}, uint16_t{587}));
 }
 
 }  // namespace

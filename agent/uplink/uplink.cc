@@ -146,6 +146,17 @@ void Uplink::Enqueue(cleansweep::v1::Event event) {
   cv_.notify_all();
 }
 
+void Uplink::SendSweepResult(cleansweep::v1::SweepResult result) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (sweep_results_.size() >= kMaxPendingSweepResults) {
+    LOG_WARNING("sweep answer %s dropped: %d answers already wait for the collector",
+                sweep_results_.front().sweep_id(), sweep_results_.size());
+    sweep_results_.pop_front();
+  }
+  sweep_results_.push_back(std::move(result));
+  cv_.notify_all();
+}
+
 absl::Status Uplink::WaitAllAcked(absl::Time deadline) {
   std::unique_lock<std::mutex> lock(mu_);
   ++waiters_;
@@ -361,6 +372,8 @@ absl::Status Uplink::RunStream(const std::string& address, bool* established) {
         cv_.notify_all();
       } else if (message.has_config()) {
         if (on_config_) on_config_(message.config());
+      } else if (message.has_sweep()) {
+        if (options_.on_sweep_request) options_.on_sweep_request(message.sweep());
       }
     }
     std::lock_guard<std::mutex> lock(mu_);
@@ -440,6 +453,20 @@ absl::Status Uplink::RunStream(const std::string& address, bool* established) {
           if (write_ok) lost_sent_ = sending;
           continue;
         }
+      }
+      if (stream_live_ && !sweep_results_.empty()) {
+        AgentMessage m;
+        *m.mutable_sweep_result() = sweep_results_.front();
+        lock.unlock();
+        write_ok = stream->Write(m);
+        lock.lock();
+        // Kept for the next stream when the write failed.
+        if (write_ok && !sweep_results_.empty() &&
+            sweep_results_.front().sweep_id() == m.sweep_result().sweep_id()) {
+          sweep_results_.pop_front();
+          LOG_INFO("sweep %s answered", m.sweep_result().sweep_id());
+        }
+        continue;
       }
       if (now >= next_heartbeat && stream_live_) {
         lock.unlock();

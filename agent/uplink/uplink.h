@@ -33,6 +33,12 @@
 // it, so a backlog after an outage reaches the collector at no more than that
 // rate. The start and end of draining a backlog are logged.
 //
+// Sweeps: a SweepRequest from the collector is handed to on_sweep_request
+// (on the reader thread: it must only queue the work). Answers given to
+// SendSweepResult are written on the live stream, or on the next one if none
+// is live or the write failed; the collector re-sends a request whose answer
+// it never stored, so an answer lost with a broken stream is made again.
+//
 // Host facts: with a host_facts_provider, Hello carries the host's facts, and
 // while a stream is live they are collected again every host_facts_interval
 // and sent (AgentMessage.host) whenever they differ (SameHostFacts) from the
@@ -42,6 +48,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -104,6 +111,9 @@ struct UplinkOptions {
   // failed connection: Unavailable and DeadlineExceeded are retried with
   // backoff; other codes are configuration errors (see WaitAllAcked).
   std::function<absl::StatusOr<UplinkCredential>()> credential_provider;
+  // Called on the reader thread with each SweepRequest; must return quickly.
+  // Null: requests are ignored (the collector keeps waiting for an answer).
+  std::function<void(const cleansweep::v1::SweepRequest&)> on_sweep_request;
 };
 
 class Uplink {
@@ -130,6 +140,10 @@ class Uplink {
   // (Unauthenticated, FailedPrecondition for TLS verification) as soon as one
   // is seen.
   absl::Status WaitAllAcked(absl::Time deadline);
+  // Queues a sweep answer for the collector (see above). Thread-safe; at most
+  // kMaxPendingSweepResults wait, the oldest is dropped beyond.
+  void SendSweepResult(cleansweep::v1::SweepResult result);
+  static constexpr size_t kMaxPendingSweepResults = 16;
   // Sends a final heartbeat if connected, closes the stream, joins.
   void Stop();
   uint64_t acked_sequence() const { return acked_.load(); }
@@ -158,6 +172,7 @@ class Uplink {
   std::condition_variable cv_;
   std::unique_ptr<OutboundQueue> queue_;  // guarded by mu_
   uint64_t enqueued_ = 0;                 // events ever enqueued
+  std::deque<cleansweep::v1::SweepResult> sweep_results_;  // not yet written
   uint64_t sent_through_ = 0;             // highest sequence written on the current stream
   LostRange lost_sent_;                   // last LostEvents written on the current stream
   absl::Time oldest_unsent_ = absl::InfiniteFuture();

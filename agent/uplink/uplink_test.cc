@@ -63,6 +63,11 @@ class FakeCollector final : public cleansweep::v1::Collector::Service {
         a.mutable_ack()->set_sequence(ack);
         if (!stream->Write(a)) break;
       }
+      if (m.has_hello() && !sweep_id_on_hello_.empty()) {
+        CollectorMessage sweep;
+        sweep.mutable_sweep()->set_sweep_id(sweep_id_on_hello_);
+        if (!stream->Write(sweep)) break;
+      }
     }
     return grpc::Status::OK;
   }
@@ -75,12 +80,15 @@ class FakeCollector final : public cleansweep::v1::Collector::Service {
     std::lock_guard<std::mutex> lock(mu_);
     return streams_;
   }
+  // Every stream's Hello is followed by a SweepRequest with this id.
+  void SweepOnHello(std::string id) { sweep_id_on_hello_ = std::move(id); }
 
  private:
   mutable std::mutex mu_;
   std::vector<Received> received_;
   uint64_t stored_through_ = 0;
   int streams_ = 0;
+  std::string sweep_id_on_hello_;  // set before the server is used
 };
 
 class FakeServer {
@@ -194,6 +202,47 @@ std::vector<HostFacts> HostMessages(const std::vector<Received>& received) {
     if (r.message.has_host()) out.push_back(r.message.host());
   }
   return out;
+}
+
+TEST(UplinkTest, SweepRequestsReachTheAgentAndItsAnswerReachesTheCollector) {
+  FakeServer server;
+  server.service().SweepOnHello("5eed5eed5eed5eed5eed5eed5eed5eed");
+  std::mutex mu;
+  std::vector<std::string> requested;
+  UplinkOptions o = Options({server.address()});
+  o.on_sweep_request = [&](const cleansweep::v1::SweepRequest& r) {
+    std::lock_guard<std::mutex> lock(mu);
+    requested.push_back(r.sweep_id());
+  };
+  Uplink uplink(o, nullptr, nullptr);
+  // Answers given before any stream is live wait for one.
+  cleansweep::v1::SweepResult early;
+  early.set_sweep_id("early");
+  uplink.SendSweepResult(early);
+  ASSERT_TRUE(uplink.Start().ok());
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return !requested.empty();
+  }));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(requested[0], "5eed5eed5eed5eed5eed5eed5eed5eed");
+  }
+  cleansweep::v1::SweepResult answer;
+  answer.set_sweep_id("5eed5eed5eed5eed5eed5eed5eed5eed");
+  answer.add_listeners()->mutable_local()->set_port(3127);
+  uplink.SendSweepResult(answer);
+  auto answers = [&] {
+    std::vector<cleansweep::v1::SweepResult> out;
+    for (const Received& r : server.service().received()) {
+      if (r.message.has_sweep_result()) out.push_back(r.message.sweep_result());
+    }
+    return out;
+  };
+  ASSERT_TRUE(Eventually([&] { return answers().size() == 2; }));
+  EXPECT_EQ(answers()[0].sweep_id(), "early");
+  EXPECT_TRUE(MessageDifferencer::Equals(answers()[1], answer));
+  uplink.Stop();
 }
 
 TEST(UplinkTest, HelloCarriesHostFactsAndOnlyChangesAreReported) {

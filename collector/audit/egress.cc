@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace cleansweep::collector {
@@ -13,13 +11,13 @@ using google::protobuf::util::TimeUtil;
 
 }  // namespace
 
-void EgressTally::Counter::Add(int64_t t_us, absl::string_view what) {
+void EgressTally::Counter::Add(int64_t t_us, uint64_t key) {
   if (count == 0 || t_us < first_us) first_us = t_us;
   if (count == 0 || t_us > last_us) last_us = t_us;
   ++count;
   // Distinct destinations are what a reader compares; cap the set so one
   // noisy host cannot exhaust memory (the count stays exact).
-  if (distinct.size() < 100000) distinct.emplace(what);
+  if (distinct.size() < 100000) distinct.insert(key);
 }
 
 void EgressTally::Counter::To(cleansweep::v1::ActivityCount* out) const {
@@ -31,49 +29,42 @@ void EgressTally::Counter::To(cleansweep::v1::ActivityCount* out) const {
 }
 
 void EgressTally::Add(absl::string_view agent_id, const cleansweep::v1::Event& e) {
-  const cleansweep::v1::Endpoint* client = nullptr;
-  const cleansweep::v1::Endpoint* server = nullptr;
-  switch (e.kind_case()) {
-    case cleansweep::v1::Event::kSmtp:
-      client = &e.smtp().client(), server = &e.smtp().server();
-      break;
-    case cleansweep::v1::Event::kDns:
-      if (e.dns().qtype() != 15) return;
-      client = &e.dns().client(), server = &e.dns().server();
-      break;
-    case cleansweep::v1::Event::kWormPort:
-      client = &e.worm_port().client(), server = &e.worm_port().server();
-      break;
-    default:
-      return;
-  }
-  std::optional<IpAddress> src = ParseIpAddress(client->ip());
-  if (!src || !rules_->internal.Contains(*src)) return;
-  Host& h = hosts_[*src];
+  if (std::optional<HostFact> f = ExtractFact(*rules_, 0, e)) AddFact(agent_id, *f);
+}
+
+void EgressTally::AddFact(absl::string_view agent_id, const HostFact& hf) {
+  Host& h = hosts_[hf.host];
   if (h.agent_id.empty()) h.agent_id = std::string(agent_id);
-  const int64_t t = e.has_time() ? TimeUtil::TimestampToMicroseconds(e.time()) : 0;
-  if (e.has_dns()) {
-    h.mx.Add(t, absl::AsciiStrToLower(e.dns().name()));
-    return;
+  const Fact& f = hf.fact;
+  switch (f.kind) {
+    case FactKind::kDns:
+      h.mx.Add(f.time_us, f.key);
+      return;
+    case FactKind::kWormPort:
+      h.worm.Add(f.time_us, f.key);
+      return;
+    case FactKind::kSmtp:
+      break;
   }
-  const std::string dst = absl::StrCat(server->ip(), ":", server->port());
-  if (e.has_worm_port()) {
-    h.worm.Add(t, dst);
-    return;
-  }
-  std::optional<IpAddress> d = ParseIpAddress(server->ip());
-  if (d && rules_->relays.Contains(*d)) {
-    h.via_relay.Add(t, dst);
-  } else if (d && rules_->internal.Contains(*d)) {
-    h.other.Add(t, dst);
+  if (f.flags & kFactToRelay) {
+    h.via_relay.Add(f.time_us, f.key);
+  } else if (f.flags & kFactExternal) {
+    h.direct.Add(f.time_us, f.key);
   } else {
-    h.direct.Add(t, dst);
+    h.other.Add(f.time_us, f.key);
   }
 }
 
 std::vector<cleansweep::v1::HostEgress> EgressTally::Hosts() const {
+  std::vector<const std::pair<const IpAddress, Host>*> sorted;
+  sorted.reserve(hosts_.size());
+  for (const auto& entry : hosts_) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
   std::vector<cleansweep::v1::HostEgress> out;
-  for (const auto& [address, h] : hosts_) {
+  for (const auto* entry : sorted) {
+    const IpAddress& address = entry->first;
+    const Host& h = entry->second;
     cleansweep::v1::HostEgress e;
     e.set_host(address.ToString());
     e.set_agent_id(h.agent_id);

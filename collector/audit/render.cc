@@ -1,7 +1,11 @@
 #include "collector/audit/render.h"
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "collector/detect/compiled_rules.h"
 #include "collector/detect/evaluate.h"
 #include "common/time_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -32,6 +36,67 @@ std::string Loss(const cleansweep::v1::HostCoverage& h) {
   return absl::StrFormat("%d of %d packets (%.3f %%)", lost, h.capture_received(),
                          100.0 * static_cast<double>(lost) /
                              static_cast<double>(h.capture_received()));
+}
+
+const char* VerdictWord(cleansweep::v1::SweepVerdict v) {
+  switch (v) {
+    case cleansweep::v1::SWEEP_VERDICT_FOUND: return "FOUND";
+    case cleansweep::v1::SWEEP_VERDICT_INCOMPLETE: return "incomplete";
+    case cleansweep::v1::SWEEP_VERDICT_CLEAN: return "clean";
+    default: return "no answer";
+  }
+}
+
+std::string HostLabel(const cleansweep::v1::SweepHostAnswer& h) {
+  std::string out = h.hostname();
+  if (!h.addresses().empty() && h.addresses(0) != h.hostname()) {
+    absl::StrAppend(&out, " (", h.addresses(0), ")");
+  }
+  return out;
+}
+
+// One line per thing found: the collector's reasons, or (external reports,
+// without them) what the structured fields still say.
+std::vector<std::string> FoundLines(const cleansweep::v1::SweepHostAnswer& h) {
+  std::vector<std::string> out(h.reasons().begin(), h.reasons().end());
+  if (!out.empty()) return out;
+  for (const auto& l : h.backdoor_listeners()) {
+    std::string line = absl::StrCat("listening on backdoor port ", l.local().port(), "/",
+                                    l.transport() == cleansweep::v1::TRANSPORT_UDP ? "udp" : "tcp");
+    for (const auto& p : l.processes()) absl::StrAppend(&line, ", pid ", p.pid(), " ", p.name());
+    out.push_back(std::move(line));
+  }
+  for (const auto& e : h.hosts_redirects()) {
+    out.push_back(absl::StrCat("hosts file line ", e.line(), " redirects ", e.name(),
+                               " (protected domain ", e.domain(), ")"));
+  }
+  return out;
+}
+
+std::string SweepHeading(const cleansweep::v1::AuditSweep& s) {
+  return absl::StrCat("sweep ", s.sweep_id(), " issued ", Time(s.issued_time()),
+                      s.issued_before_window() ? " (before the window)" : "", ", expires ",
+                      Time(s.expires_time()), s.expired() ? " (expired)" : "");
+}
+
+std::string SweepCounts(const cleansweep::v1::AuditSweep& s) {
+  std::string out = absl::StrCat(s.asked(), " host(s) asked, ", s.delivered(), " reached, ",
+                                 s.answered(), " answered: ", s.found(), " found something, ",
+                                 s.incomplete(), " incomplete");
+  if (s.asked() > s.answered()) {
+    absl::StrAppend(&out, "; ", s.asked() - s.answered(), " did not answer",
+                    s.expired() ? " (and never will: the sweep expired)" : "");
+  }
+  return out;
+}
+
+std::string AnswerTime(const cleansweep::v1::SweepHostAnswer& h) {
+  if (!h.has_answered_time()) {
+    return h.has_delivered_time() ? absl::StrCat("asked at ", Time(h.delivered_time()))
+                                  : std::string("never reached");
+  }
+  return absl::StrCat("at ", Time(h.answered_time()),
+                      h.answered_after_window() ? " (after the window)" : "");
 }
 
 }  // namespace
@@ -111,14 +176,32 @@ std::string AuditText(const AuditReport& r) {
   if (r.findings().findings().empty()) absl::StrAppend(&o, "   none\n");
   for (const auto& f : r.findings().findings()) {
     absl::StrAppend(&o, "   ", f.host(), "  ", SeverityName(f.severity()), "  ", f.rule(), ": ",
-                    f.peak(), " in one window (threshold ", f.threshold(), "), ", Time(f.first_time()),
-                    " .. ", Time(f.last_time()), "\n");
+                    f.peak(), IsSweepSignal(f.signal()) ? " found by one sweep answer" : " in one window",
+                    " (threshold ", f.threshold(), "), ", Time(f.first_time()), " .. ",
+                    Time(f.last_time()), "\n");
     for (const auto& e : f.evidence()) {
       absl::StrAppend(&o, "      ", Time(e.time()), " ", e.summary(), "\n");
     }
   }
 
-  if (!r.complaints().empty()) absl::StrAppend(&o, "\n4. The complaint\n");
+  absl::StrAppend(&o, "\n4. Sweeps (each host checked itself for backdoors)\n");
+  if (r.sweeps().sweeps().empty()) absl::StrAppend(&o, "   no sweep was issued up to the end of the window\n");
+  for (const auto& s : r.sweeps().sweeps()) {
+    absl::StrAppend(&o, "   ", SweepHeading(s), "\n   ", SweepCounts(s), "\n");
+    uint64_t clean = 0;
+    for (const auto& h : s.hosts()) {
+      if (h.verdict() == cleansweep::v1::SWEEP_VERDICT_CLEAN) {
+        ++clean;
+        continue;
+      }
+      absl::StrAppend(&o, "      ", HostLabel(h), ": ", VerdictWord(h.verdict()), " ",
+                      AnswerTime(h), "\n");
+      for (const std::string& line : FoundLines(h)) absl::StrAppend(&o, "         ", line, "\n");
+    }
+    if (clean > 0) absl::StrAppend(&o, "      ", clean, " host(s) answered clean\n");
+  }
+
+  if (!r.complaints().empty()) absl::StrAppend(&o, "\n5. The complaint\n");
   for (const auto& c : r.complaints()) {
     absl::StrAppend(&o, "   ", c.source(), " (", c.kind(), ")\n");
     if (!c.feedback_type().empty()) {
@@ -150,7 +233,7 @@ std::string AuditText(const AuditReport& r) {
 
   if (r.has_dmarc()) {
     const auto& d = r.dmarc();
-    absl::StrAppend(&o, "\n5. DMARC aggregate reports\n   ", d.reports_size(), " reports about our domains, ",
+    absl::StrAppend(&o, "\n6. DMARC aggregate reports\n   ", d.reports_size(), " reports about our domains, ",
                     d.messages(), " messages, ", d.messages_from_ours(), " from our addresses\n");
     for (const auto& x : d.sources()) {
       absl::StrAppend(&o, "   ", absl::StrFormat("%-39s", x.source_ip()), " ",
@@ -230,8 +313,30 @@ std::string AuditHtml(const AuditReport& r) {
                     ")</td><td>", e(Time(f.first_time())), " – ", e(Time(f.last_time())),
                     "</td><td>", ev, "</td></tr>\n");
   }
-  absl::StrAppend(&o, "</table>\n");
-  if (!r.complaints().empty()) absl::StrAppend(&o, "<h2>4. The complaint</h2>\n");
+  absl::StrAppend(&o, "</table>\n<h2>4. Sweeps</h2>\n");
+  if (r.sweeps().sweeps().empty()) {
+    absl::StrAppend(&o, "<p>No sweep was issued up to the end of the window.</p>\n");
+  }
+  for (const auto& s : r.sweeps().sweeps()) {
+    absl::StrAppend(&o, "<p><strong>", e(SweepHeading(s)), "</strong><br>", e(SweepCounts(s)),
+                    "</p>\n<table><tr><th>Host</th><th>Answer</th><th>When</th>"
+                    "<th>What was found</th></tr>\n");
+    std::string clean;
+    for (const auto& h : s.hosts()) {
+      if (h.verdict() == cleansweep::v1::SWEEP_VERDICT_CLEAN) {
+        absl::StrAppend(&clean, clean.empty() ? "" : ", ", e(HostLabel(h)));
+        continue;
+      }
+      std::string found;
+      for (const std::string& line : FoundLines(h)) absl::StrAppend(&found, e(line), "<br>");
+      absl::StrAppend(&o, "<tr><td>", e(HostLabel(h)), "</td><td>", e(VerdictWord(h.verdict())),
+                      "</td><td>", e(AnswerTime(h)), "</td><td>", found.empty() ? "-" : found,
+                      "</td></tr>\n");
+    }
+    absl::StrAppend(&o, "</table>\n");
+    if (!clean.empty()) absl::StrAppend(&o, "<p>Answered clean: ", clean, "</p>\n");
+  }
+  if (!r.complaints().empty()) absl::StrAppend(&o, "<h2>5. The complaint</h2>\n");
   for (const auto& c : r.complaints()) {
     absl::StrAppend(&o, "<h3>", e(c.source()), " (", e(c.kind()), ")</h3><p>From ", e(c.from()),
                     "<br>Message-ID ", e(c.message_id()), "<br>Date ", e(c.date()),
@@ -246,7 +351,7 @@ std::string AuditHtml(const AuditReport& r) {
     absl::StrAppend(&o, "</table><p><strong>", e(c.decision()), "</strong></p>\n");
   }
   if (r.has_dmarc()) {
-    absl::StrAppend(&o, "<h2>5. DMARC</h2><p>", r.dmarc().reports_size(), " reports, ",
+    absl::StrAppend(&o, "<h2>6. DMARC</h2><p>", r.dmarc().reports_size(), " reports, ",
                     r.dmarc().messages(), " messages, ", r.dmarc().messages_from_ours(),
                     " from our addresses.</p><table><tr><th>Source</th><th>Ours</th>"
                     "<th>Messages</th><th>DMARC pass</th><th>DKIM aligned</th><th>SPF aligned</th>"

@@ -37,6 +37,18 @@ std::string HostName(const AuditReport& r, const std::string& address) {
   return address;
 }
 
+// What a sweep reported, for an external reader: the port, transport and
+// process names stay (they describe the worm); the addresses and executable
+// paths (which name users and directories) go.
+void RedactSweepEvidence(cleansweep::v1::ListeningSocket* listener,
+                         cleansweep::v1::HostsFileEntry* entry) {
+  if (listener != nullptr) {
+    listener->mutable_local()->clear_ip();
+    for (auto& p : *listener->mutable_processes()) p.clear_exe();
+  }
+  if (entry != nullptr) entry->clear_address();
+}
+
 }  // namespace
 
 cleansweep::v1::Verdict DecideVerdict(const AuditReport& r) {
@@ -59,6 +71,19 @@ cleansweep::v1::Verdict DecideVerdict(const AuditReport& r) {
     flag(HostName(r, hv.host()), std::string(SeverityName(hv.severity())));
     v.add_reasons(absl::StrCat(HostName(r, hv.host()), ": ",
                                SeverityName(hv.severity()), " (", hv.findings(), " findings)"));
+  }
+  // What a sweep saw on the host itself says more than a severity name.
+  for (const auto& f : r.findings().findings()) {
+    if (f.signal() == cleansweep::v1::SIGNAL_SWEEP_BACKDOOR_LISTENER &&
+        f.severity() >= cleansweep::v1::SEVERITY_SUSPICIOUS) {
+      flag(HostName(r, f.host()), "a backdoor listener found by a sweep");
+    }
+  }
+  for (const auto& s : r.sweeps().sweeps()) {
+    v.add_reasons(absl::StrCat("sweep ", s.sweep_id(), " (issued ", Day(s.issued_time()),
+                               s.issued_before_window() ? ", before the window" : "", "): ",
+                               s.answered(), " of ", s.asked(), " asked hosts answered, ",
+                               s.found(), " found something"));
   }
   bool complaint_ours_unnamed = false, complaint_gap = false;
   std::vector<std::string> not_ours;
@@ -127,10 +152,17 @@ cleansweep::v1::Verdict DecideVerdict(const AuditReport& r) {
   } else {
     v.set_kind("clean");
     v.set_exit_code(kAuditClean);
-    std::string sentence = absl::StrCat(
-        "Between ", window, " all ", cov.expected(), " expected hosts of ", site,
-        " were watched (", Percent(cov.covered_fraction()),
-        ") and none showed worm or mass-mailing behaviour");
+    // "All" only when it is true: a site may accept "clean" below full
+    // coverage (clean_coverage < 1), and the sentence goes to the complainant.
+    std::string sentence =
+        cov.watched_whole() == cov.expected()
+            ? absl::StrCat("Between ", window, " all ", cov.expected(), " expected hosts of ",
+                           site, " were watched (", Percent(cov.covered_fraction()), ")")
+            : absl::StrCat("Between ", window, " ", cov.watched_whole(), " of ", cov.expected(),
+                           " expected hosts of ", site, " were watched for the whole window (",
+                           Percent(cov.covered_fraction()), "; ",
+                           Percent(cov.required_fraction()), " required)");
+    absl::StrAppend(&sentence, " and none showed worm or mass-mailing behaviour");
     if (!not_ours.empty()) {
       absl::StrAppend(&sentence, "; the message you reported entered your system from ",
                       absl::StrJoin(not_ours, ", "), ", which is not ours");
@@ -173,6 +205,22 @@ void RedactForExternal(AuditReport* r) {
     for (auto& ev : *f.mutable_evidence()) {
       ev.clear_agent_id();
       ev.clear_summary();
+    }
+  }
+  for (auto& f : *findings->mutable_findings()) {
+    for (auto& ev : *f.mutable_evidence()) {
+      RedactSweepEvidence(ev.has_listener() ? ev.mutable_listener() : nullptr,
+                          ev.has_hosts_entry() ? ev.mutable_hosts_entry() : nullptr);
+    }
+  }
+  for (auto& sweep : *r->mutable_sweeps()->mutable_sweeps()) {
+    for (auto& h : *sweep.mutable_hosts()) {
+      h.set_hostname(label_for_agent(h.agent_id()));
+      h.clear_agent_id();
+      h.clear_addresses();
+      h.clear_reasons();
+      for (auto& l : *h.mutable_backdoor_listeners()) RedactSweepEvidence(&l, nullptr);
+      for (auto& e : *h.mutable_hosts_redirects()) RedactSweepEvidence(nullptr, &e);
     }
   }
   for (auto& hv : *findings->mutable_verdicts()) {

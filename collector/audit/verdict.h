@@ -1,6 +1,8 @@
 // The audit's verdict and the external audience's redaction. Pure functions.
 //
-// Verdict, from a report whose coverage, findings and complaints are filled:
+// Verdict, from a report whose coverage, findings, sweeps and complaints are
+// filled (each listed sweep adds a reason; a backdoor listener counts through
+// its finding):
 //   infected (exit 1)     a host has a finding of severity suspicious or worse,
 //                         or a complaint's origin is ours and hosts of ours
 //                         talked SMTP to its destination around its time;
@@ -27,9 +29,11 @@ cleansweep::v1::Verdict DecideVerdict(const cleansweep::v1::AuditReport& report)
 
 // For `--audience external`: every internal host name, agent id and internal
 // address is replaced by a stable label ("host 1", "host 2", ... in coverage
-// order) or removed (evidence summaries, addresses). Counts, times, rule
-// names and the complaint's own (external) data stay. Call before
-// DecideVerdict, so that the sentence uses the labels too.
+// order) or removed (evidence summaries, addresses; for what sweeps found:
+// socket and hosts-file addresses, executable paths, the sweep's reasons).
+// Counts, times, rule names, ports, process names and the complaint's own
+// (external) data stay. Call before DecideVerdict, so that the sentence uses
+// the labels too.
 void RedactForExternal(cleansweep::v1::AuditReport* report);
 
 }  // namespace cleansweep::collector

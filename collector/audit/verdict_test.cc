@@ -64,6 +64,17 @@ TEST(VerdictTest, CoverageBelowTheThresholdIsInconclusiveNeverClean) {
   EXPECT_EQ(DecideVerdict(Covered(20, 19, 0.95)).exit_code(), 0);
 }
 
+TEST(VerdictTest, CleanBelowFullCoverageSaysHowManyWereWatched) {
+  // 3 of 4 = 75 %, which this site accepts: clean, but not "all 4".
+  cleansweep::v1::Verdict v = DecideVerdict(Covered(4, 3, 0.75));
+  EXPECT_EQ(v.kind(), "clean");
+  EXPECT_EQ(v.sentence().find("all 4"), std::string::npos) << v.sentence();
+  EXPECT_NE(v.sentence().find("3 of 4 expected hosts of example-gmbh were watched for the whole "
+                              "window (75.0 %; 75.0 % required) and none showed"),
+            std::string::npos)
+      << v.sentence();
+}
+
 TEST(VerdictTest, ASuspiciousHostIsInfectedEvenWithLowCoverage) {
   AuditReport r = Covered(10, 5, 0.95);
   Flag(&r, "10.0.0.2", "a2", cleansweep::v1::SEVERITY_MASS_MAILING);
@@ -135,6 +146,49 @@ TEST(VerdictTest, OurOriginWithoutANameableHostIsInconclusive) {
   c->set_origin_ip("198.51.100.10");
   c->set_origin_is_ours(true);
   EXPECT_EQ(DecideVerdict(r).exit_code(), 2);
+}
+
+TEST(VerdictTest, ABackdoorFoundByASweepIsInfectedAndSaidSo) {
+  AuditReport r = Covered(4, 4, 1.0);
+  Flag(&r, "10.0.0.2", "a2", cleansweep::v1::SEVERITY_MASS_MAILING);
+  auto* f = r.mutable_findings()->mutable_findings(0);
+  f->set_signal(cleansweep::v1::SIGNAL_SWEEP_BACKDOOR_LISTENER);
+  f->set_rule("backdoor_listener");
+  auto* e = f->mutable_evidence(0);
+  e->set_sweep_id("s1");
+  e->mutable_listener()->mutable_local()->set_ip("10.0.0.2");
+  e->mutable_listener()->mutable_local()->set_port(3127);
+  e->mutable_listener()->add_processes()->set_exe("/home/bob/x");
+  auto* s = r.mutable_sweeps()->add_sweeps();
+  s->set_sweep_id("s1");
+  s->mutable_issued_time()->set_seconds(1772445600);  // 2026-03-02T10:00:00Z
+  s->set_asked(4);
+  s->set_answered(3);
+  s->set_found(1);
+  cleansweep::v1::Verdict v = DecideVerdict(r);
+  EXPECT_EQ(v.kind(), "infected");
+  EXPECT_EQ(v.exit_code(), 1);
+  EXPECT_NE(v.sentence().find("ws2 (10.0.0.2): mass-mailing, a backdoor listener found by a "
+                              "sweep"),
+            std::string::npos)
+      << v.sentence();
+  bool listed = false;
+  for (const auto& reason : v.reasons()) {
+    listed |= reason == "sweep s1 (issued 2026-03-02T10:00:00Z): 3 of 4 asked hosts answered, "
+                        "1 found something";
+  }
+  EXPECT_TRUE(listed) << v.DebugString();
+
+  // External: the socket's address and the executable's path go; an event's
+  // evidence gets no sweep fields.
+  Flag(&r, "10.0.0.3", "a3", cleansweep::v1::SEVERITY_MASS_MAILING);
+  RedactForExternal(&r);
+  const auto& ev = r.findings().findings(0).evidence(0);
+  EXPECT_TRUE(ev.listener().local().ip().empty());
+  EXPECT_EQ(ev.listener().local().port(), 3127u);
+  EXPECT_TRUE(ev.listener().processes(0).exe().empty());
+  EXPECT_FALSE(r.findings().findings(1).evidence(0).has_listener());
+  EXPECT_FALSE(r.findings().findings(1).evidence(0).has_hosts_entry());
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "collector/audit/egress.h"
 #include "collector/audit/render.h"
 #include "collector/audit/seal.h"
+#include "collector/audit/sweep_section.h"
 #include "collector/audit/verdict.h"
 #include "collector/cli/cli_util.h"
 #include "collector/cli/format.h"
@@ -91,8 +92,24 @@ void FillCoverage(const std::vector<HostRow>& rows, double required, AuditReport
 
 }  // namespace
 
+// One progress line on stderr per step of the audit, with the time it took,
+// so an administrator waiting on a big store sees where it is.
+class Steps {
+ public:
+  void Done(absl::string_view what) {
+    const absl::Time t = absl::Now();
+    std::fprintf(stderr, "audit: %s (%.2f s)\n", std::string(what).c_str(),
+                 absl::ToDoubleSeconds(t - last_));
+    last_ = t;
+  }
+
+ private:
+  absl::Time last_ = absl::Now();
+};
+
 int RunAudit(const AuditConfig& config) {
   const absl::Time now = absl::Now();
+  Steps steps;
   absl::StatusOr<absl::Time> from = ParseTimeFlag(config.from, now);
   if (!from.ok()) return Bad(absl::StrCat("--from: ", from.status().message()));
   absl::StatusOr<absl::Time> to = config.to.empty() ? now : ParseTimeFlag(config.to, now);
@@ -135,31 +152,33 @@ int RunAudit(const AuditConfig& config) {
   report.set_audience("internal");
   report.set_rules_digest(set->digest);
 
-  absl::StatusOr<std::vector<HostRow>> rows = LoadHostRows(s, *to, *to - *from, kHostsLookback);
+  absl::StatusOr<std::vector<HostRow>> rows = LoadHostRows(s, *to, *to - *from);
   if (!rows.ok()) return Bad(absl::StrCat("reading ", config.db_path, ": ", rows.status().message()));
   const double required = set->site.clean_coverage() > 0 ? set->site.clean_coverage() : 1.0;
   FillCoverage(*rows, required, &report);
+  steps.Done(absl::StrCat("coverage of ", report.coverage().expected(), " expected hosts read"));
 
+  // One pass over the window's events: the re-judging and the egress tally
+  // read the same facts.
   EgressTally egress(*rules);
-  cleansweep::v1::Event event;
-  absl::Status scanned = s.ScanEvents(*from, *to, [&](absl::string_view agent,
-                                                      absl::string_view payload) {
-    if (!event.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-      return absl::DataLossError(
-          absl::StrCat("a stored event of agent ", agent, " does not parse"));
-    }
-    egress.Add(agent, event);
-    return absl::OkStatus();
-  });
-  if (!scanned.ok()) return Bad(absl::StrCat("reading ", config.db_path, ": ", scanned.message()));
-  for (auto& e : egress.Hosts()) *report.add_egress() = std::move(e);
-
-  absl::StatusOr<cleansweep::v1::FindingReport> findings =
-      Rejudge(s, *rules, *from, *to, nullptr, nullptr);
+  absl::StatusOr<cleansweep::v1::FindingReport> findings = Rejudge(
+      s, *rules, *from, *to, nullptr, nullptr,
+      [&](absl::string_view agent, const HostFact& fact) { egress.AddFact(agent, fact); });
   if (!findings.ok()) {
     return Bad(absl::StrCat("reading ", config.db_path, ": ", findings.status().message()));
   }
+  for (auto& e : egress.Hosts()) *report.add_egress() = std::move(e);
+  steps.Done(absl::StrCat("re-judged ", findings->events_judged(), " events of ",
+                          findings->hosts_judged(), " hosts; ", findings->findings_size(),
+                          " findings"));
   *report.mutable_findings() = *std::move(findings);
+  absl::StatusOr<cleansweep::v1::SweepSection> sweeps =
+      LoadSweepSection(s, **rules, report.coverage(), *from, *to, now);
+  if (!sweeps.ok()) {
+    return Bad(absl::StrCat("reading ", config.db_path, ": ", sweeps.status().message()));
+  }
+  *report.mutable_sweeps() = *std::move(sweeps);
+  steps.Done(absl::StrCat(report.sweeps().sweeps_size(), " sweep(s) read"));
 
   absl::Duration skew;
   if (!absl::ParseDuration(config.skew, &skew) || skew < absl::ZeroDuration()) {
@@ -188,6 +207,10 @@ int RunAudit(const AuditConfig& config) {
     *report.mutable_dmarc() = *std::move(dmarc);
   }
 
+  if (!config.complaints.empty() || !config.dmarc.empty()) {
+    steps.Done(absl::StrCat(config.complaints.size(), " complaint(s) and ", config.dmarc.size(),
+                            " DMARC report(s) read"));
+  }
   if (config.audience == "external") RedactForExternal(&report);
   *report.mutable_verdict() = DecideVerdict(report);
   *report.mutable_generated_at() = Proto(now);
@@ -195,6 +218,7 @@ int RunAudit(const AuditConfig& config) {
     return Bad(absl::StrCat("--signing-key ", config.signing_key, ": ", sealed.message()));
   }
 
+  steps.Done("verdict decided and sealed");
   std::string rendered;
   if (config.format == "json") {
     google::protobuf::util::JsonPrintOptions options;
@@ -208,6 +232,7 @@ int RunAudit(const AuditConfig& config) {
   } else {
     rendered = AuditText(report);
   }
+  steps.Done(absl::StrCat("report rendered as ", config.format));
   if (config.out.empty()) {
     std::fwrite(rendered.data(), 1, rendered.size(), stdout);
     std::fflush(stdout);

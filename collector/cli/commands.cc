@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -29,6 +30,11 @@
 #include "collector/service/capture_config.h"
 #include "collector/service/capture_config_broadcast.h"
 #include "collector/service/collector_service.h"
+#include "collector/service/tls_buffers.h"
+#include "collector/cli/sweep_command.h"
+#include "collector/service/admin_service.h"
+#include "collector/sweep/sweep_coordinator.h"
+#include "collector/sweep/sweep_plan.h"
 #include "collector/store/sqlite_event_store.h"
 #include "common/logging.h"
 #include "common/time_util.h"
@@ -53,16 +59,53 @@ std::string HostOf(const std::string& address) {
   return colon == std::string::npos ? address : address.substr(0, colon);
 }
 
-// glibc malloc setting for the server, made before any thread starts: no
-// fastbins. Every batch parses and frees tens of thousands of small protobuf
-// objects; with fastbins glibc coalesces them again and again in
-// malloc_consolidate (~15 % of the collector's CPU under load, README
-// "Measured"). The per-thread tcache still serves the hot sizes lock-free.
-void TuneMallocForServe() { mallopt(M_MXFAST, 0); }
+// glibc malloc settings for the server, made before any thread starts
+// (README "Measured" has the figures for both):
+//  - no fastbins. Every batch parses and frees tens of thousands of small
+//    protobuf objects; with fastbins glibc coalesces them again and again in
+//    malloc_consolidate (~15 % of the collector's CPU under load). The
+//    per-thread tcache still serves the hot sizes lock-free.
+//  - optionally an mmap threshold (--malloc-mmap-threshold, off by
+//    default): with 8192 the 8 KiB-and-larger buffers of every connection
+//    (gRPC's secure-endpoint staging and read buffers, its call arena) get
+//    pages of their own, so an idle connection holds only the pages it wrote
+//    rather than heap pages earlier handshakes made resident (~8 KiB less
+//    per idle agent); but the large allocations SQLite makes while inserting
+//    then get fresh pages every time: page faults on the writer thread,
+//    which limits ingest.
+void TuneMallocForServe(int mmap_threshold) {
+  mallopt(M_MXFAST, 0);
+  if (mmap_threshold > 0) mallopt(M_MMAP_THRESHOLD, mmap_threshold);
+}
+
+// Largest TLS record payload the collector writes (GRPC_ARG_TSI_MAX_FRAME_SIZE;
+// gRPC's minimum). It sends acks and capture configurations only, so small
+// records cost nothing, and gRPC keeps a buffer of this size per connection.
+constexpr int kTlsMaxFrameBytes = 1024;
+
+// --tls-buffers (tls_buffers.h): set before the first connection.
+void ConfigureTlsBuffers(bool lean) {
+  TlsBufferOptions options;
+  if (lean) {
+    options.release_idle_buffers = true;
+    options.incoming_bio_bytes = 1024;
+    // One whole record of ours with its TLS header, nonce and tag.
+    options.outgoing_bio_bytes = kTlsMaxFrameBytes + 256;
+  }
+  const bool active = SetTlsBufferOptions(options);
+  if (!lean) {
+    LOG_INFO("TLS buffers: default (gRPC's and OpenSSL's sizes)");
+  } else if (active) {
+    LOG_INFO("TLS buffers: lean (idle record buffers released, 1 KiB BIO pairs)");
+  } else {
+    LOG_WARNING("TLS buffers: lean is not in effect in this build (SSL_new is not "
+                "interposed); gRPC's and OpenSSL's sizes are used");
+  }
+}
 
 }  // namespace
 
-int RunServe(const ServeConfig& config) {
+int RunServe(const ServeConfig& config, const StatusPageStarter& start_status_page) {
   // Block the shutdown signals before anything starts a thread (gRPC starts
   // its own as soon as credentials are created; threads inherit the mask), so
   // that only sigwait() below receives them and never the default action.
@@ -74,7 +117,7 @@ int RunServe(const ServeConfig& config) {
   sigaddset(&signals, SIGTERM);
   if (!config.rules_dir.empty()) sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  TuneMallocForServe();
+  TuneMallocForServe(config.malloc_mmap_threshold);
   SetLogProgramName("collector");
   if (!config.insecure && (config.tls_cert_file.empty() || config.tls_key_file.empty())) {
     return Usage(
@@ -141,6 +184,7 @@ int RunServe(const ServeConfig& config) {
     grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
     ssl.pem_key_cert_pairs.push_back({*key, *cert});
     credentials = grpc::SslServerCredentials(ssl);
+    ConfigureTlsBuffers(config.tls_buffers != "default");
   }
 
   absl::StatusOr<EventStorePtr> store = OpenSqliteEventStore(config.db_path);
@@ -160,17 +204,81 @@ int RunServe(const ServeConfig& config) {
     LOG_INFO("live detection on: findings are stored and shown by `findings --live`");
   }
 
-  CollectorServiceOptions service_options;
-  service_options.enroll_secrets = *std::move(secrets);
+  // Sweeps: each one looks for the backdoor ports of the rules in force and
+  // the protected domains of DIR/protected_domains.txt (or the built-in
+  // lists); a bad domain file refuses the start like bad rules.
+  SweepCoordinatorOptions sweep_options;
+  if (rules != nullptr) {
+    sweep_options.plan = [holder = rules.get()]() -> absl::StatusOr<SweepPlan> {
+      return SweepPlanFromRules(holder->dir(), holder->Current()->worms);
+    };
+    absl::StatusOr<SweepPlan> plan = sweep_options.plan();
+    if (!plan.ok()) {
+      std::fprintf(stderr, "%s\ncleansweep-collector: --rules %s: not starting\n",
+                   std::string(plan.status().message()).c_str(), config.rules_dir.c_str());
+      return kExitUsage;
+    }
+  }
   if (live != nullptr) {
-    service_options.on_events_stored = [detection = live.get()](
-                                           const AgentIdentity& agent,
-                                           absl::Span<const cleansweep::v1::Event> events) {
-      detection->Observe(agent, events);
+    // An answer's backdoor listener is a finding at once (sweep rules).
+    sweep_options.on_answer = [detection = live.get()](const std::string& agent_id,
+                                                       const std::string&) {
+      detection->OnSweepAnswer(agent_id);
     };
   }
+  SweepCoordinator sweeps(store->get(), sweep_options);
+
+  CollectorServiceOptions service_options;
+  service_options.enroll_secrets = *std::move(secrets);
+  service_options.sweeps = &sweeps;
+  // Events durably stored by this process (the status page's ingest counter).
+  auto ingested = std::make_shared<std::atomic<uint64_t>>(0);
+  service_options.on_events_stored = [detection = live.get(), ingested](
+                                         const AgentIdentity& agent,
+                                         absl::Span<const cleansweep::v1::Event> events) {
+    ingested->fetch_add(events.size(), std::memory_order_relaxed);
+    if (detection != nullptr) detection->Observe(agent, events);
+  };
   service_options.capture_config_broadcast = &capture_broadcast;
   CollectorService service(store->get(), service_options);
+
+  // The status page reads the database through a connection of its own,
+  // before the gRPC port opens: a refused page refuses the start.
+  std::shared_ptr<void> status_page;
+  if (start_status_page) {
+    ServeRuntime runtime;
+    runtime.config = &config;
+    runtime.rules = rules.get();
+    runtime.connected_agents = [&capture_broadcast] { return capture_broadcast.listeners(); };
+    runtime.events_ingested = [ingested] { return ingested->load(std::memory_order_relaxed); };
+    absl::StatusOr<std::shared_ptr<void>> started = start_status_page(runtime);
+    if (!started.ok()) {
+      return absl::IsInvalidArgument(started.status()) ? Usage(started.status().message())
+                                                       : Fail(started.status().message());
+    }
+    status_page = *std::move(started);
+  }
+
+  // The admin socket (`sweep`), before the agents' port opens: a socket
+  // another collector holds refuses the start.
+  AdminService admin_service(&sweeps);
+  std::unique_ptr<AdminEndpoint> admin;
+  if (config.admin_socket != "off") {
+    const std::string path = config.admin_socket.empty() ? DefaultAdminSocket(config.db_path)
+                                                         : config.admin_socket;
+    if (config.admin_socket.empty() && path.size() > kMaxUnixSocketPath) {
+      LOG_WARNING("no admin socket: %s is too long for a Unix socket; give --admin-socket PATH "
+                  "to run `sweep`",
+                  path);
+    } else {
+      absl::StatusOr<std::unique_ptr<AdminEndpoint>> started =
+          AdminEndpoint::Start(path, &admin_service);
+      if (!started.ok()) return Fail(started.status().message());
+      admin = *std::move(started);
+      LOG_INFO("admin socket %s (mode 0600): `cleansweep-collector sweep --admin-socket %s`",
+               path, path);
+    }
+  }
 
   int selected_port = 0;
   grpc::ServerBuilder builder;
@@ -188,13 +296,14 @@ int RunServe(const ServeConfig& config) {
   //  - a fixed per-stream window (no BDP probing, which grows it to MiBs):
   //    an agent can have at most this much unread data here besides the one
   //    batch being stored, whatever it offers;
-  //  - 4 KiB TLS frames and 4 KiB first read buffers per connection instead
-  //    of 16 KiB / 8 KiB: most of what an idle connection costs;
+  //  - 1 KiB TLS frames written (the protector buffer gRPC keeps per
+  //    connection) and 4 KiB first read buffers, instead of 16 KiB / 8 KiB;
   //  - a memory quota for gRPC's buffers: under pressure it shrinks them
-  //    instead of letting them grow.
+  //    instead of letting them grow. Not much smaller: an exhausted quota
+  //    (16 MiB at 600 idle agents) makes gRPC cancel streams to reclaim.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 * 1024);
-  builder.AddChannelArgument(GRPC_ARG_TSI_MAX_FRAME_SIZE, 4096);
+  builder.AddChannelArgument(GRPC_ARG_TSI_MAX_FRAME_SIZE, kTlsMaxFrameBytes);
   builder.AddChannelArgument(GRPC_ARG_TCP_READ_CHUNK_SIZE, 4096);
   builder.AddChannelArgument(GRPC_ARG_TCP_MAX_READ_CHUNK_SIZE, 256 * 1024);
   grpc::ResourceQuota quota("cleansweep-collector");
@@ -223,6 +332,8 @@ int RunServe(const ServeConfig& config) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server->Wait();
   server.reset();
+  admin.reset();  // removes the socket
+  status_page.reset();
   if (live != nullptr) live->Stop();  // judges what it holds once more and stores it
   absl::Status closed = (*store)->Close();
   if (!closed.ok()) return Fail(closed.message());

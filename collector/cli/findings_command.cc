@@ -51,6 +51,10 @@ std::string Counted(const Finding& f) {
       return "failed connection attempts";
     case cleansweep::v1::SIGNAL_WORM_PORT_FANOUT:
       return "distinct addresses on one worm port";
+    case cleansweep::v1::SIGNAL_SWEEP_BACKDOOR_LISTENER:
+      return "backdoor ports listened on";
+    case cleansweep::v1::SIGNAL_SWEEP_HOSTS_REDIRECT:
+      return "protected names redirected in the hosts file";
     default:
       return "events";
   }
@@ -75,6 +79,10 @@ std::string Text(const FindingReport& r, const std::string& source) {
                                   "(rule: >= %d attempts, >= %.0f%% failed, in %s)\n",
                             f.failed(), f.attempts(), f.threshold(), f.min_ratio() * 100,
                             Window(f.window()));
+    } else if (IsSweepSignal(f.signal())) {
+      absl::StrAppend(&out, "  ", f.peak(), " ", Counted(f), " in one sweep answer (threshold ",
+                      f.threshold(), "); ", f.total(), " answer(s) found it, less than ",
+                      Window(f.window()), " apart\n");
     } else {
       absl::StrAppend(&out, "  ", f.peak(), " ", Counted(f), " in one ", Window(f.window()),
                       " window (threshold ", f.threshold(), "); ", f.total(),
@@ -85,6 +93,10 @@ std::string Text(const FindingReport& r, const std::string& source) {
     if (!f.description().empty()) absl::StrAppend(&out, "  ", f.description(), "\n");
     absl::StrAppend(&out, "  evidence:\n");
     for (const auto& e : f.evidence()) {
+      if (!e.sweep_id().empty()) {  // the summary names the sweep
+        absl::StrAppend(&out, "    ", Time(e.time()), "  ", e.agent_id(), "  ", e.summary(), "\n");
+        continue;
+      }
       absl::StrAppend(&out, "    ", Time(e.time()), "  ", e.agent_id(), " #", e.sequence(), "  ",
                       e.summary().empty() ? "(event no longer stored)" : e.summary(), "\n");
     }
@@ -151,8 +163,10 @@ int RunFindings(const FindingsConfig& config) {
                  report.rules_digest().c_str());
     source = absl::StrCat("Re-judged with the rules in ", config.rules_dir, " (digest ",
                           report.rules_digest().substr(0, 16), "…): ", report.events_judged(),
-                          " events of ", report.hosts_judged(),
-                          " internal hosts, including one window before the start.");
+                          " events of ", report.hosts_judged(), " internal hosts and ",
+                          report.sweep_answers_judged(),
+                          " sweep answer(s) that found something, including one window before "
+                          "the start.");
   }
 
   if (config.json) {

@@ -48,26 +48,33 @@ int RunInventoryImport(const InventoryImportConfig& config) {
 }
 
 absl::StatusOr<std::vector<HostRow>> LoadHostRows(EventStore& s, absl::Time now,
-                                                  absl::Duration window,
-                                                  absl::Duration proof_after) {
+                                                  absl::Duration window) {
   ASSIGN_OR_RETURN(std::vector<InventoryHost> inventory, s.ListInventory());
   ASSIGN_OR_RETURN(std::vector<AgentSummary> agents, s.ListAgents());
   ASSIGN_OR_RETURN(std::vector<StoredHostFacts> facts, s.ListHostFacts());
   std::map<std::string, StoredHostFacts> facts_by_agent;
   for (StoredHostFacts& f : facts) facts_by_agent[f.agent_id] = std::move(f);
+  ASSIGN_OR_RETURN(std::vector<StoredCoverageSegment> segments,
+                   s.ListCoverage("", now - window, now));
+  std::map<std::string, std::vector<CoverageSegment>> coverage_by_agent;
+  for (StoredCoverageSegment& c : segments) {
+    coverage_by_agent[c.agent_id].push_back(std::move(c.segment));
+  }
   std::vector<AgentActivity> activity;
+  activity.reserve(agents.size());
   for (AgentSummary& a : agents) {
     AgentActivity act;
     const std::string id = a.identity.agent_id;
-    ASSIGN_OR_RETURN(act.heartbeats,
-                     s.ListHeartbeats(id, now - window - kHostsLookback, now + proof_after));
+    auto c = coverage_by_agent.find(id);
+    if (c != coverage_by_agent.end()) act.coverage = std::move(c->second);
+    ASSIGN_OR_RETURN(act.latest, s.LatestHeartbeat(id, now));
     ASSIGN_OR_RETURN(act.gaps, s.CountLostEventGaps(id, now - window, now));
     act.agent = std::move(a);
     auto f = facts_by_agent.find(id);
     if (f != facts_by_agent.end()) act.facts = std::move(f->second);
     activity.push_back(std::move(act));
   }
-  return BuildHostRows(inventory, activity, now, window, proof_after);
+  return BuildHostRows(inventory, activity, now, window);
 }
 
 int RunHosts(const HostsConfig& config) {
@@ -84,7 +91,7 @@ int RunHosts(const HostsConfig& config) {
     return Fail(absl::StrCat("reading ", config.db_path, ": ", status.message()));
   };
 
-  absl::StatusOr<std::vector<HostRow>> rows = LoadHostRows(s, now, kHostsWindow, absl::ZeroDuration());
+  absl::StatusOr<std::vector<HostRow>> rows = LoadHostRows(s, now, kHostsWindow);
   if (!rows.ok()) return reading(rows.status());
   if (config.json) {
     for (const HostRow& r : *rows) std::cout << HostJsonLine(r) << "\n";

@@ -33,11 +33,12 @@ struct HostsConfig {
 int RunHosts(const HostsConfig& config);
 
 // Every expected or seen host with its coverage, loss and gaps over
-// [now - window, now], read from the store (hosts_view.h BuildHostRows,
-// `proof_after` as there).
+// [now - window, now], read from the store (hosts_view.h BuildHostRows).
+// Reads the segments meeting the window in one query, and per agent its
+// newest heartbeat and gap count: the cost follows the agents and the
+// window, not the history.
 absl::StatusOr<std::vector<HostRow>> LoadHostRows(EventStore& store, absl::Time now,
-                                                  absl::Duration window,
-                                                  absl::Duration proof_after);
+                                                  absl::Duration window);
 
 }  // namespace cleansweep::collector
 

@@ -64,8 +64,7 @@ std::string NumberOrNull(const std::optional<T>& v) {
   return v ? absl::StrCat(*v) : "null";
 }
 
-HostRow AgentRow(const AgentActivity& activity, absl::Time now, absl::Duration window,
-                 absl::Duration proof_after) {
+HostRow AgentRow(const AgentActivity& activity, absl::Time now, absl::Duration window) {
   HostRow row;
   row.hostname = activity.agent.identity.hostname;
   row.agent_hostname = row.hostname;
@@ -79,33 +78,23 @@ HostRow AgentRow(const AgentActivity& activity, absl::Time now, absl::Duration w
   row.gaps = activity.gaps;
   const absl::Time from = now - window;
 
-  std::vector<HeartbeatSample> all, in_window, after;
-  const HeartbeatSample* newest = nullptr;
-  for (const StoredHeartbeat& h : activity.heartbeats) {
-    HeartbeatSample s = ToSample(h.heartbeat);
-    if (s.time > now) {
-      // A later heartbeat proves the time up to `now` (a past window's end).
-      if (s.time <= now + proof_after) after.push_back(std::move(s));
-      continue;
-    }
-    if (s.time >= from) in_window.push_back(s);
-    all.push_back(std::move(s));
+  std::vector<CoverageSegment> meeting;
+  for (const CoverageSegment& s : activity.coverage) {
+    if (s.end < from || s.start > now) continue;
+    meeting.push_back(s);
+    row.interface_down = row.interface_down || s.interface_down;
+    // Whole segments: loss is known per clock hour (coverage_segments.h).
+    row.loss.received += s.loss.received;
+    row.loss.dropped += s.loss.dropped;
+    row.loss.interface_dropped += s.loss.interface_dropped;
   }
-  for (const HeartbeatSample& s : all) {
-    if (newest == nullptr || s.time >= newest->time) newest = &s;
-  }
-  // The same heartbeat as `newest` (the last one at or before now), for its
-  // spool fields.
-  const StoredHeartbeat* newest_stored = nullptr;
-  for (const StoredHeartbeat& h : activity.heartbeats) {
-    const absl::Time t = ToTime(h.heartbeat.time());
-    if (t > now) continue;
-    if (newest_stored == nullptr || t >= ToTime(newest_stored->heartbeat.time())) {
-      newest_stored = &h;
-    }
-  }
-  if (newest_stored != nullptr) {
-    const cleansweep::v1::Heartbeat& hb = newest_stored->heartbeat;
+  row.coverage = Coverage(IntervalsOfSegments(meeting), from, now);
+
+  const StoredHeartbeat* newest =
+      activity.latest && ToTime(activity.latest->heartbeat.time()) <= now ? &*activity.latest
+                                                                          : nullptr;
+  if (newest != nullptr) {
+    const cleansweep::v1::Heartbeat& hb = newest->heartbeat;
     SpoolBacklog spool;
     spool.events = hb.spool_events();
     spool.bytes = hb.spool_bytes();
@@ -114,24 +103,12 @@ HostRow AgentRow(const AgentActivity& activity, absl::Time now, absl::Duration w
       spool.oldest_age = std::max(absl::ZeroDuration(), now - *spool.oldest);
     }
     row.spool = spool;
-  }
-
-  std::vector<HeartbeatSample> proof = all;
-  proof.insert(proof.end(), after.begin(), after.end());
-  const std::vector<CoverageInterval> intervals = CoverageIntervals(proof);
-  row.coverage = Coverage(intervals, from, now);
-  for (const CoverageInterval& i : intervals) {
-    if (i.end >= from && i.interface_down) row.interface_down = true;
-  }
-  // Loss only between heartbeats that are both inside the window.
-  row.loss = TotalLoss(CoverageIntervals(in_window));
-
-  if (newest != nullptr) {
-    row.last_heartbeat = newest->time;
+    row.last_heartbeat = ToTime(hb.time());
   } else if (activity.agent.last_heartbeat && activity.agent.last_heartbeat->time <= now) {
-    row.last_heartbeat = activity.agent.last_heartbeat->time;  // older than the window
+    row.last_heartbeat = activity.agent.last_heartbeat->time;
   }
-  if (newest != nullptr && now - newest->time <= AllowedPause(newest->interval)) {
+  if (newest != nullptr &&
+      now - *row.last_heartbeat <= AllowedPause(absl::Seconds(newest->heartbeat.interval_seconds()))) {
     row.status = HostStatus::kReporting;
   } else {
     row.status = HostStatus::kSilent;
@@ -142,19 +119,9 @@ HostRow AgentRow(const AgentActivity& activity, absl::Time now, absl::Duration w
 
 }  // namespace
 
-HeartbeatSample ToSample(const cleansweep::v1::Heartbeat& heartbeat) {
-  HeartbeatSample s;
-  s.time = ToTime(heartbeat.time());
-  s.interval = absl::Seconds(heartbeat.interval_seconds());
-  for (const auto& i : heartbeat.interfaces()) {
-    s.interfaces.push_back({i.name(), i.received(), i.dropped(), i.interface_dropped(), i.up()});
-  }
-  return s;
-}
-
 std::vector<HostRow> BuildHostRows(const std::vector<InventoryHost>& inventory,
                                    const std::vector<AgentActivity>& agents, absl::Time now,
-                                   absl::Duration window, absl::Duration proof_after) {
+                                   absl::Duration window) {
   std::map<std::string, const InventoryHost*> expected;  // lower-case hostname
   for (const InventoryHost& h : inventory) expected[absl::AsciiStrToLower(h.hostname)] = &h;
   // Lower-case MAC -> inventory host (the first one listing it).
@@ -166,7 +133,7 @@ std::vector<HostRow> BuildHostRows(const std::vector<InventoryHost>& inventory,
   std::vector<HostRow> rows;
   std::map<std::string, bool> reported;
   for (const AgentActivity& a : agents) {
-    HostRow row = AgentRow(a, now, window, proof_after);
+    HostRow row = AgentRow(a, now, window);
     auto it = expected.find(absl::AsciiStrToLower(row.hostname));
     if (it != expected.end()) {
       row.matched_by = "hostname";

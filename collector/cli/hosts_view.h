@@ -12,7 +12,11 @@
 //   silent since T  T = that heartbeat's time (the agent's last-seen time when
 //                   it never sent a heartbeat)
 //   never reported  inventory host with no agent
-// Coverage and capture loss over [now - 24 h, now] follow coverage.h. All
+// Coverage over [now - 24 h, now] follows coverage.h, read from the agent's
+// coverage segments (coverage_segments.h): a run that goes on past `now`
+// covers up to `now`. Capture loss is the loss of every segment (clock hour)
+// that meets the window, so a window starting or ending inside an hour is
+// charged that whole hour's loss. All
 // times are the agents' heartbeat clocks except last seen (the collector's).
 // Spool backlog: spool_events / spool_bytes / spool_oldest of that newest
 // heartbeat; the age of the oldest held event is now - spool_oldest (0 when
@@ -56,14 +60,15 @@
 namespace cleansweep::collector {
 
 inline constexpr absl::Duration kHostsWindow = absl::Hours(24);
-// Heartbeats read before the window so that a run crossing its start counts.
-inline constexpr absl::Duration kHostsLookback = absl::Hours(1);
 
 // What the store knows about one agent, read for the view.
 struct AgentActivity {
   AgentSummary agent;
-  // Heartbeats with time in [now - kHostsWindow - kHostsLookback, now].
-  std::vector<StoredHeartbeat> heartbeats;
+  // The agent's coverage segments meeting [now - window, now] (others are
+  // ignored).
+  std::vector<CoverageSegment> coverage;
+  // The agent's newest heartbeat at or before `now`, if any.
+  std::optional<StoredHeartbeat> latest;
   LostEventGaps gaps;                    // recorded in [now - kHostsWindow, now]
   std::optional<StoredHostFacts> facts;  // the agent's last HostFacts, if any
 };
@@ -100,16 +105,14 @@ struct HostRow {
   std::optional<SpoolBacklog> spool;   // unset without a heartbeat
 };
 
-HeartbeatSample ToSample(const cleansweep::v1::Heartbeat& heartbeat);
-
 // Coverage, loss and gaps over [now - window, now] (the hosts command: the
-// last 24 h; the audit: its window, `now` being the window's end). Heartbeats
-// up to `proof_after` after `now` count as proof that a run lasted until
-// `now` (for a window in the past); status and spool use none after `now`.
+// last 24 h; the audit: its window, `now` being the window's end). A run
+// that was still going at `now` covers the window up to `now` (for a window
+// in the past, the heartbeat after it is the proof); status and spool come
+// from `latest` (nothing after `now`).
 std::vector<HostRow> BuildHostRows(const std::vector<InventoryHost>& inventory,
                                    const std::vector<AgentActivity>& agents, absl::Time now,
-                                   absl::Duration window = kHostsWindow,
-                                   absl::Duration proof_after = absl::ZeroDuration());
+                                   absl::Duration window = kHostsWindow);
 
 // "reporting", "silent since 2026-11-27T10:00:00Z", "never reported".
 std::string HostStatusText(const HostRow& row);

@@ -33,16 +33,29 @@ StoredHeartbeat Beat(absl::Duration before_now, uint64_t received = 0, uint64_t 
   return h;
 }
 
+absl::Time TimeOf(const StoredHeartbeat& h) {
+  return absl::FromUnixSeconds(h.heartbeat.time().seconds());
+}
+
+// What the store would hold after these heartbeats: their folded segments and
+// the newest one at or before `now`.
 AgentActivity Agent(const std::string& id, const std::string& hostname,
-                    std::vector<StoredHeartbeat> beats) {
+                    std::vector<StoredHeartbeat> beats, absl::Time now = kNow) {
   AgentActivity a;
   a.agent.identity.agent_id = id;
   a.agent.identity.hostname = hostname;
   a.agent.last_seen = kNow - absl::Hours(100);
-  if (!beats.empty()) {
-    a.agent.last_seen = absl::FromUnixSeconds(beats.back().heartbeat.time().seconds());
+  if (!beats.empty()) a.agent.last_seen = TimeOf(beats.back());
+  std::vector<HeartbeatSample> samples;
+  for (const StoredHeartbeat& b : beats) {
+    HeartbeatSample s{TimeOf(b), absl::Seconds(b.heartbeat.interval_seconds()), {}};
+    for (const auto& i : b.heartbeat.interfaces()) {
+      s.interfaces.push_back({i.name(), i.received(), i.dropped(), i.interface_dropped(), i.up()});
+    }
+    samples.push_back(std::move(s));
+    if (TimeOf(b) <= now && (!a.latest || TimeOf(b) >= TimeOf(*a.latest))) a.latest = b;
   }
-  a.heartbeats = std::move(beats);
+  a.coverage = FoldHeartbeats(samples);
   return a;
 }
 
@@ -102,12 +115,16 @@ TEST(HostsViewTest, HeartbeatsAfterNowAreIgnored) {
 TEST(HostsViewTest, RunCrossingTheWindowStartCountsFromTheStart) {
   // Beats at now-24h-30s (outside the window) and now-24h+30s: 60 s apart,
   // so one run, of which 30 s fall in the window.
-  // Loss counts only pairs inside the window: none here.
+  // Loss is kept per clock hour of the reporting heartbeat: the second one
+  // (08:00:30, in the window's first hour) reported 50 - 10 = 40.
   std::vector<StoredHeartbeat> beats = {Beat(absl::Hours(24) + absl::Seconds(30), 10),
                                         Beat(absl::Hours(24) - absl::Seconds(30), 50)};
   auto rows = BuildHostRows({}, {Agent("a1", "h1", beats)}, kNow);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].coverage.covered, absl::Seconds(30));
+  EXPECT_EQ(rows[0].loss.received, 40u);
+  // A window starting at the next clock hour does not see that hour's loss.
+  rows = BuildHostRows({}, {Agent("a1", "h1", beats)}, kNow, absl::Hours(23));
   EXPECT_EQ(rows[0].loss.received, 0u);
 }
 
@@ -366,13 +383,15 @@ TEST(HostsViewTest, APastWindowIsProvenToItsEndByTheNextHeartbeat) {
   // Without proof after the window the last stretch (the heartbeat at kNow
   // itself closes it here, so take a window ending 10 s after a heartbeat).
   const absl::Time end = kNow + absl::Seconds(10);
-  auto rows = BuildHostRows({}, {Agent("a1", "h1", beats)}, end, window);
+  // Had the agent stopped at kNow, the last 10 s would be a gap.
+  std::vector<StoredHeartbeat> stopped(beats.begin(), beats.begin() + 21);
+  auto rows = BuildHostRows({}, {Agent("a1", "h1", stopped, end)}, end, window);
   ASSERT_EQ(rows.size(), 1u);
   ASSERT_EQ(rows[0].coverage.gaps.size(), 1u);
   EXPECT_EQ(rows[0].coverage.gaps[0].start, kNow);
   EXPECT_EQ(rows[0].coverage.gaps[0].end, end);
   // The heartbeat 20 s after the window's end proves those 10 s.
-  rows = BuildHostRows({}, {Agent("a1", "h1", beats)}, end, window, absl::Hours(1));
+  rows = BuildHostRows({}, {Agent("a1", "h1", beats, end)}, end, window);
   EXPECT_TRUE(rows[0].coverage.gaps.empty());
   EXPECT_EQ(rows[0].coverage.covered, window);
   // Status still comes from heartbeats up to the window's end only.

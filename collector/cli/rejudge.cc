@@ -15,6 +15,7 @@
 #include "collector/detect/evaluate.h"
 #include "collector/cli/format.h"
 #include "collector/detect/ip_address.h"
+#include "collector/sweep/sweep_answers.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -187,6 +188,7 @@ class EventPipe {
 
 void DescribeEvidence(EventStore& store, Finding* finding) {
   for (cleansweep::v1::EvidenceRef& e : *finding->mutable_evidence()) {
+    if (!e.sweep_id().empty()) continue;  // a sweep answer's, described when judged
     absl::StatusOr<StoredEvent> se = store.GetEvent(e.agent_id(), e.sequence());
     if (se.ok()) e.set_summary(EventSummary(se->event));
   }
@@ -218,12 +220,13 @@ absl::StatusOr<FindingReport> Rejudge(EventStore& store,
                                       std::shared_ptr<const CompiledRules> rules, absl::Time from,
                                       absl::Time to,
                                       const std::function<void(uint64_t events)>& progress,
-                                      RejudgeStats* stats) {
+                                      RejudgeStats* stats, const FactVisitor& visit) {
   const absl::Time start = absl::Now();
   // One window before `from`, so a window ending just after it is complete.
   const absl::Time read_from = from - absl::Microseconds(rules->max_window_us);
   Evaluation eval(rules);
   uint64_t read = 0;
+  const int64_t from_us = absl::ToUnixMicros(from), to_us = absl::ToUnixMicros(to);
   // Reading (SQLite) and judging each take about half the time: a second
   // thread reads while this one judges, in the same order.
   EventPipe pipe;
@@ -254,6 +257,10 @@ absl::StatusOr<FindingReport> Rejudge(EventStore& store,
     const size_t readable = batch->unreadable();
     for (size_t i = 0; i < readable; ++i) {
       eval.AddRead(batch->agent_id(i), batch->fact(i));
+      if (visit && batch->fact(i) && batch->fact(i)->fact.time_us >= from_us &&
+          batch->fact(i)->fact.time_us <= to_us) {
+        visit(batch->agent_id(i), *batch->fact(i));
+      }
       if (++read % (1 << 20) == 0 && progress) progress(read);
     }
     if (readable < batch->size()) {
@@ -274,8 +281,22 @@ absl::StatusOr<FindingReport> Rejudge(EventStore& store,
   *report.mutable_to() = ToProto(to);
   report.set_events_judged(eval.events_added());
   report.set_hosts_judged(eval.hosts());
-  const int64_t from_us = absl::ToUnixMicros(from), to_us = absl::ToUnixMicros(to);
-  for (Finding& f : eval.Judge(/*threads=*/2)) {
+  std::vector<Finding> found = eval.Judge(/*threads=*/2);
+  // The sweep answers too (sweep_findings.h), with one window of theirs
+  // before `from` as for the events.
+  int64_t sweep_window_us = 0;
+  for (const CompiledRule& r : rules->sweep_rules) {
+    sweep_window_us = std::max(sweep_window_us, r.window_us);
+  }
+  uint64_t answers = 0;
+  ASSIGN_OR_RETURN(std::vector<Finding> swept,
+                   JudgeStoredSweepAnswers(store, *rules, "",
+                                           from - absl::Microseconds(sweep_window_us), to,
+                                           &answers));
+  report.set_sweep_answers_judged(answers);
+  for (Finding& f : swept) found.push_back(std::move(f));
+  SortFindings(&found);
+  for (Finding& f : found) {
     if (TimeUtil::TimestampToMicroseconds(f.last_time()) < from_us ||
         TimeUtil::TimestampToMicroseconds(f.first_time()) > to_us) {
       continue;

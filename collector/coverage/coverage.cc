@@ -11,11 +11,19 @@ uint64_t Delta(uint64_t previous, uint64_t current, bool restarted) {
   return restarted ? current : current - previous;
 }
 
-// Adds to `loss` what the capture counted between `prev` and `cur`.
-void AddLoss(const HeartbeatSample& prev, const HeartbeatSample& cur, CaptureLoss& loss) {
-  for (const InterfaceSample& now : cur.interfaces) {
+bool AnyDown(const HeartbeatSample& h) {
+  return std::any_of(h.interfaces.begin(), h.interfaces.end(),
+                     [](const InterfaceSample& i) { return !i.up; });
+}
+
+}  // namespace
+
+CaptureLoss LossBetween(absl::Span<const InterfaceSample> prev,
+                        absl::Span<const InterfaceSample> cur) {
+  CaptureLoss loss;
+  for (const InterfaceSample& now : cur) {
     const InterfaceSample* before = nullptr;
-    for (const InterfaceSample& p : prev.interfaces) {
+    for (const InterfaceSample& p : prev) {
       if (p.name == now.name) {
         before = &p;
         break;
@@ -36,18 +44,12 @@ void AddLoss(const HeartbeatSample& prev, const HeartbeatSample& cur, CaptureLos
     loss.dropped += Delta(before->dropped, now.dropped, restarted);
     loss.interface_dropped += Delta(before->interface_dropped, now.interface_dropped, restarted);
   }
+  return loss;
 }
-
-bool AnyDown(const HeartbeatSample& h) {
-  return std::any_of(h.interfaces.begin(), h.interfaces.end(),
-                     [](const InterfaceSample& i) { return !i.up; });
-}
-
-}  // namespace
 
 absl::Duration AllowedPause(absl::Duration interval) {
   if (interval <= absl::ZeroDuration()) interval = kDefaultHeartbeatInterval;
-  return interval * kCoverageSlack;
+  return std::min(interval, kMaxHeartbeatInterval) * kCoverageSlack;
 }
 
 std::vector<CoverageInterval> CoverageIntervals(absl::Span<const HeartbeatSample> heartbeats) {
@@ -73,7 +75,10 @@ std::vector<CoverageInterval> CoverageIntervals(absl::Span<const HeartbeatSample
       interval.end = h->time;
       ++interval.heartbeats;
       interval.interface_down = interval.interface_down || AnyDown(*h);
-      AddLoss(*prev, *h, interval.loss);
+      const CaptureLoss loss = LossBetween(prev->interfaces, h->interfaces);
+      interval.loss.received += loss.received;
+      interval.loss.dropped += loss.dropped;
+      interval.loss.interface_dropped += loss.interface_dropped;
     }
     prev = h;
   }

@@ -37,6 +37,8 @@ namespace cleansweep::collector {
 inline constexpr double kCoverageSlack = 2.5;
 // Used when a heartbeat does not announce its interval (interval_seconds 0).
 inline constexpr absl::Duration kDefaultHeartbeatInterval = absl::Seconds(30);
+// The longest interval a heartbeat may announce (the agent allows 1..3600 s).
+inline constexpr absl::Duration kMaxHeartbeatInterval = absl::Hours(1);
 
 struct InterfaceSample {
   std::string name;
@@ -71,8 +73,15 @@ struct CoverageInterval {
 std::vector<CoverageInterval> CoverageIntervals(absl::Span<const HeartbeatSample> heartbeats);
 
 // The longest pause that still continues a run after a heartbeat announcing
-// `interval` (zero = default).
+// `interval` (zero = default). An announced interval above kMaxHeartbeatInterval
+// counts as kMaxHeartbeatInterval: one heartbeat never vouches for more than
+// 2.5 hours, which also bounds how long a stored coverage segment can be.
 absl::Duration AllowedPause(absl::Duration interval);
+
+// What the capture counted between two consecutive heartbeats of one run, from
+// their per-interface cumulative counters (the rules above).
+CaptureLoss LossBetween(absl::Span<const InterfaceSample> before,
+                        absl::Span<const InterfaceSample> after);
 
 struct CoverageGap {
   absl::Time start;

@@ -33,6 +33,11 @@ PortRange RangeOf(uint32_t port, uint32_t port_last, cleansweep::v1::Transport t
 
 }  // namespace
 
+bool IsSweepSignal(cleansweep::v1::Signal signal) {
+  return signal == Signal::SIGNAL_SWEEP_BACKDOOR_LISTENER ||
+         signal == Signal::SIGNAL_SWEEP_HOSTS_REDIRECT;
+}
+
 bool CompiledRules::IsOwnDomain(absl::string_view domain) const {
   for (const std::string& own : mail_domains) {
     if (domain.size() < own.size()) continue;
@@ -73,6 +78,12 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompileRules(
     c.rule = &rule;
     c.window_us = rule.window().seconds() * 1000000 + rule.window().nanos() / 1000;
     for (const auto& p : rule.ports()) c.ports.push_back(RangeOf(p.port(), p.port_last(), p.transport()));
+    if (IsSweepSignal(rule.signal())) {
+      // Kept apart: the event rules' windows decide how far back events are
+      // read and kept, and a sweep rule's day-long window must not.
+      out->sweep_rules.push_back(std::move(c));
+      continue;
+    }
     if (c.ports.empty()) {
       switch (rule.signal()) {
         case Signal::SIGNAL_SMTP_EXTERNAL_DESTINATIONS:

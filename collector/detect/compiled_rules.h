@@ -44,8 +44,14 @@ struct CompiledRules {
   CidrSet ours;
   std::vector<std::string> mail_domains;  // lower case
   std::vector<PortRange> worm_ports;      // every port of worms.textproto
-  std::vector<CompiledRule> rules;        // in file order
+  // The rules judged over events, in file order; max_window_us is the
+  // longest of their windows (how far back re-judging reads).
+  std::vector<CompiledRule> rules;
   int64_t max_window_us = 0;
+  // The rules of the sweep signals (IsSweepSignal), in file order: judged
+  // over sweep answers (collector/sweep/sweep_findings.h), never over events.
+  // `ports` holds the rule's filter only (empty: no filter).
+  std::vector<CompiledRule> sweep_rules;
   const std::string& digest() const { return source->digest; }
 
   // True when `domain` (any case) is one of ours or a subdomain of one.
@@ -53,6 +59,10 @@ struct CompiledRules {
   static bool InRanges(const std::vector<PortRange>& ranges, uint32_t port,
                        cleansweep::v1::Transport t);
 };
+
+// SIGNAL_SWEEP_BACKDOOR_LISTENER and SIGNAL_SWEEP_HOSTS_REDIRECT: signals of
+// sweep answers, not of events.
+bool IsSweepSignal(cleansweep::v1::Signal signal);
 
 // InvalidArgument only if the set was not validated (a CIDR that does not parse).
 absl::StatusOr<std::shared_ptr<const CompiledRules>> CompileRules(

@@ -340,6 +340,7 @@ bool ReadSmtp(absl::string_view bytes, uint64_t* text_bits, EventFields* out) {
       case Tag(SmtpSession::kLastReplyFieldNumber, kLen):
       case Tag(SmtpSession::kEndReasonFieldNumber, kLen):
       case Tag(SmtpSession::kProcessFieldNumber, kLen):
+      case Tag(SmtpSession::kProcessExeFieldNumber, kLen):
         if (!Once(&seen, number) || !s.SkipText()) return false;
         break;
       case Tag(SmtpSession::kTransactionsFieldNumber, kLen):

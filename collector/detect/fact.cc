@@ -102,7 +102,11 @@ std::optional<HostFact> ExtractFact(const CompiledRules& rules, uint32_t agent,
   if (rules.mail_servers.Contains(*src)) f.flags |= kFactSourceExempt;
   std::optional<IpAddress> dst = ParseIpAddress(e.server_ip);
   if (dst) {
-    if (!rules.internal.Contains(*dst) && !rules.relays.Contains(*dst)) f.flags |= kFactExternal;
+    if (rules.relays.Contains(*dst)) {
+      f.flags |= kFactToRelay;
+    } else if (!rules.internal.Contains(*dst)) {
+      f.flags |= kFactExternal;
+    }
   }
   if (f.kind == FactKind::kDns) {
     f.key = HashLowerName(e.dns_name);

@@ -26,6 +26,7 @@ enum class FactKind : uint8_t { kSmtp, kDns, kWormPort };
 
 inline constexpr uint8_t kFactExternal = 1;       // destination outside and not a relay
 inline constexpr uint8_t kFactSourceExempt = 2;   // source is a relay or mail server
+inline constexpr uint8_t kFactToRelay = 4;        // destination is an approved relay
 
 struct Fact {
   int64_t time_us = 0;

@@ -262,6 +262,11 @@ void CheckDetection(const std::string& path, const TextFormat::ParseInfoTree& tr
       errors->Add(absl::StrCat(rule.At("min_ratio"),
                                "min_ratio is only meaningful for SIGNAL_FAILED_CONNECTION_RATIO"));
     }
+    if (r.signal() == v1::SIGNAL_SWEEP_HOSTS_REDIRECT && r.ports_size() > 0) {
+      errors->Add(absl::StrCat(rule.At("ports"),
+                               "SIGNAL_SWEEP_HOSTS_REDIRECT counts hosts-file entries; a port "
+                               "filter means nothing there"));
+    }
     if (r.ports_size() > kMaxSiteAddresses) {
       errors->Add(absl::StrCat(rule.At("ports"), r.ports_size(),
                                " port filters; refused (the limit is ", kMaxSiteAddresses, ")"));

@@ -195,6 +195,19 @@ TEST(RuleLoaderTest, UnknownNumericSignalIsRefused) {
   EXPECT_THAT(errors[0], ContainsRegex("^detection\\.textproto:1:[0-9]+: "));
 }
 
+TEST(RuleLoaderTest, AHostsRedirectRuleNamesNoPorts) {
+  const std::string detection =
+      "rule { name: \"h\" signal: SIGNAL_SWEEP_HOSTS_REDIRECT window { seconds: 60 } "
+      "threshold: 1 severity: SEVERITY_SUSPICIOUS "
+      "ports { port: 53 transport: TRANSPORT_UDP } }\n"
+      "rule { name: \"b\" signal: SIGNAL_SWEEP_BACKDOOR_LISTENER window { seconds: 60 } "
+      "threshold: 1 severity: SEVERITY_MASS_MAILING "
+      "ports { port: 3127 transport: TRANSPORT_TCP } }\n";
+  std::vector<std::string> errors = ErrorsOf(Sources(kWorms, detection, kSite));
+  ASSERT_THAT(errors, SizeIs(1));
+  EXPECT_THAT(errors[0], HasSubstr("rule 'h': SIGNAL_SWEEP_HOSTS_REDIRECT counts hosts-file"));
+}
+
 TEST(RuleLoaderTest, WormErrorsNameTheFamily) {
   const std::string worms =
       "family {\n"                                                  // 1

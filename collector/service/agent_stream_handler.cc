@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "collector/store/host_facts.h"
 #include "common/logging.h"
@@ -83,11 +84,14 @@ absl::Status AgentStreamHandler::Handle(const AgentMessage& message,
       return OnLost(message.lost(), replies);
     case AgentMessage::kHost:
       return OnHostFacts(message.host());
+    case AgentMessage::kSweepResult:
+      return OnSweepResult(message.sweep_result());
     case AgentMessage::KIND_NOT_SET:
       break;
   }
   return absl::InvalidArgumentError(
-      "empty AgentMessage (no Hello, EventBatch, Heartbeat, LostEvents or HostFacts)");
+      "empty AgentMessage (no Hello, EventBatch, Heartbeat, LostEvents, HostFacts or "
+      "SweepResult)");
 }
 
 absl::Status AgentStreamHandler::OnHello(const cleansweep::v1::Hello& hello,
@@ -185,6 +189,22 @@ absl::Status AgentStreamHandler::OnHostFacts(const cleansweep::v1::HostFacts& fa
     RETURN_IF_ERROR(store_->UpsertAgent(identity_, now));
   }
   return absl::OkStatus();
+}
+
+absl::Status AgentStreamHandler::OnSweepResult(const cleansweep::v1::SweepResult& result) {
+  if (sweeps_ == nullptr) {
+    LOG_WARNING("agent %s answered sweep %s, but this collector runs no sweeps; ignored",
+                identity_.agent_id, absl::CHexEscape(result.sweep_id().substr(0, 64)));
+    return absl::OkStatus();
+  }
+  absl::Status taken = sweeps_->OnAnswer(identity_.agent_id, result);
+  if (absl::IsInvalidArgument(taken) || absl::IsNotFound(taken)) {
+    // The agent's mistake (or an answer to a sweep of another database):
+    // nothing to store, but no reason to drop its events either.
+    LOG_WARNING("ignored a sweep answer of agent %s: %s", identity_.agent_id, taken.message());
+    return absl::OkStatus();
+  }
+  return taken;
 }
 
 absl::Status AgentStreamHandler::OnHeartbeat(const cleansweep::v1::Heartbeat& heartbeat) {

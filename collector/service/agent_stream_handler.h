@@ -18,6 +18,11 @@
 //    non-empty HostFacts.hostname replaces Hello.hostname as the agent's
 //    hostname. Facts beyond the limits of host_facts.h are InvalidArgument
 //    (for Hello.host, before anything is stored).
+//  - SweepResult: handed to the SweepCoordinator (SetSweepCoordinator); no
+//    reply. An answer it refuses (out of bounds, a sweep that did not ask
+//    this agent) is logged and ignored, the stream goes on; a store error
+//    ends the stream (the agent is asked again on its next stream). Without
+//    a coordinator answers are ignored.
 // Any error ends the stream with that status (InvalidArgument for protocol
 // violations, FailedPrecondition for out-of-order messages, store errors as
 // they are). Not thread-safe: one handler per stream, messages one at a time.
@@ -34,6 +39,7 @@
 #include "absl/time/time.h"
 #include "cleansweep/v1/agent_service.pb.h"
 #include "collector/store/event_store.h"
+#include "collector/sweep/sweep_coordinator.h"
 
 namespace cleansweep::collector {
 
@@ -61,6 +67,9 @@ class AgentStreamHandler {
     recheck_ = std::move(recheck);
   }
 
+  // Where sweep answers go; borrowed, must outlive the handler. Null: none.
+  void SetSweepCoordinator(SweepCoordinator* sweeps) { sweeps_ = sweeps; }
+
   // Empty until a valid Hello arrived.
   const std::string& agent_id() const { return identity_.agent_id; }
   // The Hello's identity and the peer (for adapters that store batches
@@ -76,6 +85,7 @@ class AgentStreamHandler {
                         std::vector<cleansweep::v1::CollectorMessage>* replies);
   absl::Status OnHeartbeat(const cleansweep::v1::Heartbeat& heartbeat);
   absl::Status OnHostFacts(const cleansweep::v1::HostFacts& facts);
+  absl::Status OnSweepResult(const cleansweep::v1::SweepResult& result);
   absl::Status OnLost(const cleansweep::v1::LostEvents& lost,
                       std::vector<cleansweep::v1::CollectorMessage>* replies);
 
@@ -85,6 +95,7 @@ class AgentStreamHandler {
   AgentIdentity identity_;
   std::string bound_agent_id_;
   std::function<absl::Status()> recheck_;
+  SweepCoordinator* sweeps_ = nullptr;
   bool hello_done_ = false;
   uint64_t events_received_ = 0;
 };

@@ -31,8 +31,11 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
  public:
   AgentStreamReactor(grpc::CallbackServerContext* context, EventStore* store,
                      AgentEnrollment* enrollment, CaptureConfigBroadcast* broadcast,
-                     BatchWriter* writer = nullptr)
-      : handler_(store, &hello_config_, context->peer()), writer_(writer), broadcast_(broadcast) {
+                     BatchWriter* writer = nullptr, SweepCoordinator* sweeps = nullptr)
+      : handler_(store, &hello_config_, context->peer()),
+        writer_(writer),
+        broadcast_(broadcast),
+        sweeps_(sweeps) {
     absl::StatusOr<std::string> agent_id = enrollment->Authenticate(AuthorizationOf(*context));
     if (!agent_id.ok()) {
       LOG_WARNING("refused stream from %s: %s", handler_.peer(), agent_id.status().message());
@@ -49,7 +52,29 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
         [this](const cleansweep::v1::CaptureConfig& c) { OnConfigPublished(c); });
     subscription_id_ = subscription.id;
     hello_config_ = std::move(subscription.current);
+    if (sweeps_ != nullptr) {
+      handler_.SetSweepCoordinator(sweeps_);
+      // Pending sweeps are delivered during this call (queued until the
+      // Hello reply), later ones when they start.
+      sweep_subscription_ = sweeps_->Subscribe(
+          id, [this](const cleansweep::v1::SweepRequest& r) { OnSweepRequested(r); });
+    }
     StartRead(&request_);
+  }
+
+  // Runs on the thread that starts a sweep, or in the constructor (under the
+  // coordinator's lock: only queues).
+  void OnSweepRequested(const cleansweep::v1::SweepRequest& request) {
+    CollectorMessage message;
+    *message.mutable_sweep() = request;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finish_requested_) return;
+    if (!hello_replied_) {
+      pending_sweeps_.push_back(std::move(message));
+      return;
+    }
+    outbox_.push_back(std::move(message));
+    StartNextWriteLocked();
   }
 
   // Runs on the publisher's thread (under the broadcast's lock: only queues).
@@ -87,10 +112,15 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
     for (auto& r : replies) outbox_.push_back(std::move(r));
     if (!hello_replied_ && !handler_.agent_id().empty()) {
       hello_replied_ = true;
+      // The reply holds its own copy and a second Hello is refused, so the
+      // handler never reads this again: idle streams keep no copy (~4 KiB).
+      cleansweep::v1::CaptureConfig().Swap(&hello_config_);
       if (pending_config_.has_value()) {
         outbox_.push_back(*std::move(pending_config_));
         pending_config_.reset();
       }
+      for (auto& sweep : pending_sweeps_) outbox_.push_back(std::move(sweep));
+      pending_sweeps_.clear();
     }
     StartNextWriteLocked();
     if (!handled.ok()) {
@@ -161,6 +191,7 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
   void OnDone() override {
     // Waits out a publication that may be running OnConfigPublished.
     if (subscription_id_ != 0) broadcast_->Unsubscribe(subscription_id_);
+    if (sweep_subscription_ != 0) sweeps_->Unsubscribe(sweep_subscription_);
     if (!handler_.agent_id().empty()) {
       LOG_INFO("agent %s from %s disconnected after %d events", handler_.agent_id(),
                handler_.peer(), handler_.events_received() + events_stored_);
@@ -192,12 +223,14 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
   }
 
   // What the Hello reply carries: set before the first read, then only read
-  // (by handler_, on the callback thread).
+  // (by handler_, on the callback thread) until the Hello is answered.
   cleansweep::v1::CaptureConfig hello_config_;
   AgentStreamHandler handler_;
   BatchWriter* const writer_;  // group commit of event batches; null = store inline
   CaptureConfigBroadcast* const broadcast_;
   uint64_t subscription_id_ = 0;  // 0: not subscribed (refused stream)
+  SweepCoordinator* const sweeps_;  // null: no sweeps
+  uint64_t sweep_subscription_ = 0;  // 0: not subscribed
   AgentMessage request_;
   std::mutex mu_;
   std::deque<CollectorMessage> outbox_;  // front() is in flight while writing_
@@ -207,6 +240,7 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
   bool storing_ = false;         // a batch is with writer_
   bool hello_replied_ = false;   // the Hello reply is queued
   std::optional<CollectorMessage> pending_config_;  // published before that
+  std::vector<CollectorMessage> pending_sweeps_;    // delivered before that
   uint64_t events_stored_ = 0;  // through writer_
   grpc::Status finish_status_;
 };
@@ -225,7 +259,8 @@ CollectorService::CollectorService(EventStore* store, CollectorServiceOptions op
 
 grpc::ServerBidiReactor<AgentMessage, CollectorMessage>* CollectorService::Connect(
     grpc::CallbackServerContext* context) {
-  return new AgentStreamReactor(context, store_, &enrollment_, broadcast_, &writer_);
+  return new AgentStreamReactor(context, store_, &enrollment_, broadcast_, &writer_,
+                                options_.sweeps);
 }
 
 grpc::ServerUnaryReactor* CollectorService::Enroll(grpc::CallbackServerContext* context,

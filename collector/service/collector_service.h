@@ -23,6 +23,11 @@
 //    with its current configuration; each configuration published later is
 //    queued on the stream as a CollectorMessage.config (after the Hello
 //    reply, if it arrives before Hello).
+//  - Sweeps: with a SweepCoordinator, every authenticated stream subscribes
+//    for its agent; each SweepRequest it delivers (pending ones at once, new
+//    ones when started) is queued as a CollectorMessage.sweep, after the
+//    Hello reply when it comes before; the agent's SweepResult goes back to
+//    the coordinator through the stream handler.
 // The service borrows the store; both must outlive the grpc::Server. The
 // store is called from the writer thread and from gRPC's callback threads.
 #ifndef CLEANSWEEP_COLLECTOR_SERVICE_COLLECTOR_SERVICE_H_
@@ -38,6 +43,7 @@
 #include "collector/service/batch_writer.h"
 #include "collector/service/capture_config_broadcast.h"
 #include "collector/store/event_store.h"
+#include "collector/sweep/sweep_coordinator.h"
 
 namespace cleansweep::collector {
 
@@ -53,6 +59,9 @@ struct CollectorServiceOptions {
   // BatchWriterOptions::on_stored. Empty: nothing is called.
   std::function<void(const AgentIdentity&, absl::Span<const cleansweep::v1::Event>)>
       on_events_stored;
+  // Borrowed; must outlive the grpc::Server. Null: no sweeps (answers are
+  // ignored).
+  SweepCoordinator* sweeps = nullptr;
 };
 
 class CollectorService final : public cleansweep::v1::Collector::CallbackService {

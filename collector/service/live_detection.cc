@@ -1,11 +1,13 @@
 #include "collector/service/live_detection.h"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "collector/detect/evaluate.h"
+#include "collector/sweep/sweep_answers.h"
 #include "common/logging.h"
 #include "common/time_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -23,7 +25,12 @@ absl::Time TimeOf(const google::protobuf::Timestamp& t) {
 
 LiveDetection::LiveDetection(EventStore* store, std::shared_ptr<const CompiledRules> rules,
                              LiveDetectionOptions options)
-    : store_(store), options_(options), detector_(std::move(rules), options.detector) {
+    : store_(store), options_(options), detector_(rules, options.detector) {
+  {
+    // Answers stored while no rules judged them (or other rules did).
+    std::lock_guard<std::mutex> round(round_mu_);
+    StoreSweepFindings(*rules, nullptr, "", /*log=*/false);
+  }
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -37,7 +44,9 @@ void LiveDetection::Observe(const AgentIdentity& agent,
 void LiveDetection::SetRules(std::shared_ptr<const CompiledRules> rules) {
   std::lock_guard<std::mutex> round(round_mu_);
   const int64_t newest = detector_.stats().newest_time_us;
+  const std::shared_ptr<const CompiledRules> previous = detector_.rules();
   detector_.SetRules(rules);
+  StoreSweepFindings(*rules, previous.get(), "", /*log=*/true);
   if (newest == 0) return;
   // Refill the windows: the stored events of the retention, judged anew.
   const absl::Time from = absl::FromUnixMicros(newest) - detector_.retention();
@@ -76,6 +85,57 @@ void LiveDetection::JudgeNow() {
                   f.host(), f.agent_id(), std::string(SeverityName(f.severity())), f.rule(),
                   f.peak(), f.threshold(), FormatTimeUtc(TimeOf(f.first_time())),
                   FormatTimeUtc(TimeOf(f.fired_time())));
+    }
+  }
+}
+
+void LiveDetection::OnSweepAnswer(absl::string_view agent_id) {
+  std::lock_guard<std::mutex> round(round_mu_);
+  StoreSweepFindings(*detector_.rules(), nullptr, agent_id, /*log=*/true);
+}
+
+void LiveDetection::StoreSweepFindings(const CompiledRules& rules, const CompiledRules* previous,
+                                       absl::string_view agent_id, bool log) {
+  // Every FOUND answer, whatever its age: an agent has few (a found host
+  // gets cleaned), and judging them all gives what `findings` gives.
+  using Pair = std::pair<std::string, std::string>;  // (host, agent)
+  std::map<Pair, std::vector<cleansweep::v1::Finding>> by_pair;
+  if (previous != nullptr) {
+    absl::StatusOr<std::vector<cleansweep::v1::Finding>> before = JudgeStoredSweepAnswers(
+        *store_, *previous, agent_id, absl::InfinitePast(), absl::InfiniteFuture());
+    if (before.ok()) {
+      for (const auto& f : *before) by_pair[{f.host(), f.agent_id()}];
+    }
+  }
+  absl::StatusOr<std::vector<cleansweep::v1::Finding>> found = JudgeStoredSweepAnswers(
+      *store_, rules, agent_id, absl::InfinitePast(), absl::InfiniteFuture());
+  if (!found.ok()) {
+    LOG_ERROR("live detection: judging the sweep answers%s failed: %s",
+              agent_id.empty() ? "" : absl::StrCat(" of agent ", agent_id),
+              std::string(found.status().message()));
+    return;
+  }
+  for (cleansweep::v1::Finding& f : *found) {
+    Pair key{f.host(), f.agent_id()};
+    by_pair[key].push_back(std::move(f));
+  }
+  const absl::Time now = absl::Now();
+  for (const auto& [pair, findings] : by_pair) {
+    absl::Status st = store_->ReplaceSweepFindings(pair.first, pair.second, findings, now);
+    if (!st.ok()) {
+      LOG_ERROR("live detection: storing the sweep findings of %s (agent %s) failed: %s",
+                pair.first, pair.second, std::string(st.message()));
+    }
+    for (const cleansweep::v1::Finding& f : findings) {
+      std::string key = absl::StrCat(f.host(), "|", f.rule(), "|",
+                                     TimeUtil::TimestampToMicroseconds(f.first_time()));
+      if (!logged_.insert(std::move(key)).second || !log) continue;
+      LOG_WARNING("finding: host %s (agent %s) is %s by rule %s: %s (threshold %d), %d answer(s) "
+                  "from %s to %s",
+                  f.host(), f.agent_id(), std::string(SeverityName(f.severity())), f.rule(),
+                  f.evidence_size() > 0 ? f.evidence(0).summary() : std::string("?"),
+                  f.threshold(), f.total(), FormatTimeUtc(TimeOf(f.first_time())),
+                  FormatTimeUtc(TimeOf(f.last_time())));
     }
   }
 }

@@ -5,6 +5,13 @@
 // reset the detector and refill its windows from the stored events of the
 // retention. Domain code: no gRPC.
 //
+// Sweep answers are judged here too (the SIGNAL_SWEEP_* rules,
+// collector/sweep/sweep_findings.h): when an answer is stored
+// (OnSweepAnswer), on new rules, and once at start, every answer of the
+// agent that the sweep judged FOUND is judged anew and the agent's sweep
+// findings replace its stored ones at each host (EventStore::
+// ReplaceSweepFindings), which the event findings' replacement leaves alone.
+//
 // Cost control: the judging thread waits at least nine times as long as its
 // last round took, so it never takes more than a tenth of a core; under
 // extreme load findings arrive later, never never.
@@ -44,8 +51,13 @@ class LiveDetection {
   // Thread-safe and cheap: hand over durably stored events.
   void Observe(const AgentIdentity& agent, absl::Span<const cleansweep::v1::Event> events);
 
-  // Swaps the rules and refills the windows from the store. Thread-safe.
+  // Swaps the rules and refills the windows from the store; judges the
+  // sweep answers anew. Thread-safe.
   void SetRules(std::shared_ptr<const CompiledRules> rules);
+
+  // An answer of `agent_id` was stored: its sweep findings are judged and
+  // stored now, and each new one is logged once. Thread-safe.
+  void OnSweepAnswer(absl::string_view agent_id);
 
   // Judges what was observed and stores the result now, on the caller's thread.
   void JudgeNow();
@@ -57,6 +69,12 @@ class LiveDetection {
 
  private:
   void Loop();
+  // Judges the stored FOUND answers of `agent_id` ("" = every agent) with
+  // `rules` and stores the findings per (host, agent); pairs that had
+  // findings under `previous` (may be null) and have none now are cleared.
+  // Logs new findings when `log`. Caller holds round_mu_.
+  void StoreSweepFindings(const CompiledRules& rules, const CompiledRules* previous,
+                          absl::string_view agent_id, bool log);
 
   EventStore* const store_;
   const LiveDetectionOptions options_;

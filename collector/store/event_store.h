@@ -26,9 +26,11 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "cleansweep/v1/admin.pb.h"
 #include "cleansweep/v1/agent_service.pb.h"
 #include "cleansweep/v1/event.pb.h"
 #include "cleansweep/v1/findings.pb.h"
+#include "collector/coverage/coverage_segments.h"
 
 namespace cleansweep::collector {
 
@@ -145,6 +147,46 @@ struct StoredHeartbeat {
   cleansweep::v1::Heartbeat heartbeat;
 };
 
+// One coverage segment of an agent (coverage/coverage_segments.h).
+struct StoredCoverageSegment {
+  std::string agent_id;
+  CoverageSegment segment;
+};
+
+// Which sweeps ListSweeps returns.
+struct SweepQuery {
+  std::string sweep_id;  // "" = every sweep
+  // "" = every asked agent; else only the sweeps that asked this agent, each
+  // with this agent's row only (the counts stay those of the whole sweep).
+  std::string agent_id;
+  size_t limit = 0;          // newest first, at most this many sweeps; 0 = all
+  bool with_results = true;  // include each agent's SweepResult
+  // Only sweeps issued in [issued_from, issued_to].
+  absl::Time issued_from = absl::InfinitePast();
+  absl::Time issued_to = absl::InfiniteFuture();
+  // false: the sweeps with their counts only, no agent rows (cheap for a
+  // list of many sweeps of a big fleet).
+  bool with_agents = true;
+};
+
+// Which stored sweep answers ListSweepAnswers returns.
+struct SweepAnswerQuery {
+  std::string agent_id;  // "" = every agent
+  // Answers stored (collector clock) in [from, to].
+  absl::Time from = absl::InfinitePast();
+  absl::Time to = absl::InfiniteFuture();
+  // Only answers judged SWEEP_VERDICT_FOUND.
+  bool found_only = false;
+};
+
+// One agent's stored answer to a sweep, with the request it answered.
+struct StoredSweepAnswer {
+  std::string agent_id;
+  cleansweep::v1::SweepRequest request;
+  // agent_id, hostname, delivery and answer times, verdict, reasons, result.
+  cleansweep::v1::SweepAgentStatus answer;
+};
+
 // Lost-event gaps an agent declared (RecordLostBefore) in a time range.
 struct LostEventGaps {
   uint64_t gaps = 0;     // gap records
@@ -208,6 +250,10 @@ class EventStore {
   virtual absl::StatusOr<uint64_t> AckedSequence(absl::string_view agent_id) = 0;
 
   // Stores one heartbeat. A heartbeat without a time is stamped with `now`.
+  // In the same transaction it is folded into the agent's coverage segments
+  // (ListCoverage): in time order directly; a heartbeat older than the agent's
+  // newest one by re-folding what follows it, up to 24 h back (an older one
+  // is stored but not counted as coverage).
   virtual absl::Status RecordHeartbeat(absl::string_view agent_id,
                                        const cleansweep::v1::Heartbeat& heartbeat,
                                        absl::Time now) = 0;
@@ -228,10 +274,20 @@ class EventStore {
   virtual absl::StatusOr<StoredEvent> GetEvent(absl::string_view agent_id, uint64_t sequence) = 0;
 
   // The live detector's current findings for one host replace the stored
-  // ones of that host, in one transaction.
+  // ones of that host, in one transaction. Findings of the sweep signals
+  // (SIGNAL_SWEEP_*) are left alone: ReplaceSweepFindings owns those.
   virtual absl::Status ReplaceHostFindings(absl::string_view host,
                                            absl::Span<const cleansweep::v1::Finding> findings,
                                            absl::Time now) = 0;
+
+  // Sweep findings (signals SIGNAL_SWEEP_*) of `agent_id` at `host` replace
+  // the stored sweep findings of that agent at that host, in one
+  // transaction; other findings of the host are left alone. InvalidArgument
+  // (nothing changes) for a finding of another host or agent, or of another
+  // signal.
+  virtual absl::Status ReplaceSweepFindings(absl::string_view host, absl::string_view agent_id,
+                                            absl::Span<const cleansweep::v1::Finding> findings,
+                                            absl::Time now) = 0;
 
   // Stored live findings whose [first_time, last_time] meets [from, to],
   // ordered by (host, first_time, rule).
@@ -255,6 +311,28 @@ class EventStore {
   virtual absl::StatusOr<std::vector<StoredHeartbeat>> ListHeartbeats(absl::string_view agent_id,
                                                                       absl::Time from,
                                                                       absl::Time to) = 0;
+
+  // The coverage segments of `agent_id` ("" = every agent) that meet
+  // [from, to] (agent clock: start <= to and end >= from), ordered by
+  // (agent id, start). Reads only segments ending before
+  // to + kMaxSegmentLength, so the cost follows the window, not the history.
+  // The segments' last_interval and last_interfaces are left empty (only
+  // folding uses them).
+  virtual absl::StatusOr<std::vector<StoredCoverageSegment>> ListCoverage(
+      absl::string_view agent_id, absl::Time from, absl::Time to) = 0;
+
+  // Stores coverage segments of `agent_id` folded elsewhere (bulk loads: a
+  // generated store, an import), in one transaction. They must be in time
+  // order, each starting at or after the end of the agent's newest stored
+  // segment (InvalidArgument otherwise; nothing is stored). Later heartbeats
+  // fold onto the last of them.
+  virtual absl::Status AppendCoverage(absl::string_view agent_id,
+                                      absl::Span<const CoverageSegment> segments) = 0;
+
+  // The agent's newest stored heartbeat with time (agent clock) at or before
+  // `at`; nullopt when there is none.
+  virtual absl::StatusOr<std::optional<StoredHeartbeat>> LatestHeartbeat(
+      absl::string_view agent_id, absl::Time at) = 0;
 
   // Lost-event gaps of `agent_id` recorded (collector clock) in [from, to].
   virtual absl::StatusOr<LostEventGaps> CountLostEventGaps(absl::string_view agent_id,
@@ -304,6 +382,46 @@ class EventStore {
   // interface, address). InvalidArgument when filter.ip is not an address.
   virtual absl::StatusOr<std::vector<AddressRecord>> ListAddressHistory(
       const AddressHistoryFilter& filter) = 0;
+
+  // Sweeps (collector/sweep): what was asked of which agents, and their
+  // answers. CreateSweep stores a request and the agents it asks, in one
+  // transaction; AlreadyExists for a known sweep_id, InvalidArgument for an
+  // empty id or agent list.
+  virtual absl::Status CreateSweep(const cleansweep::v1::SweepRequest& request,
+                                   absl::Span<const std::string> agent_ids) = 0;
+
+  // Requests that asked `agent_id`, have no answer from it, and expire after
+  // `now`, oldest first.
+  virtual absl::StatusOr<std::vector<cleansweep::v1::SweepRequest>> PendingSweeps(
+      absl::string_view agent_id, absl::Time now) = 0;
+
+  // The request was put on the agents' streams at `now`; the first delivery
+  // time is kept. Agents the sweep did not ask are ignored.
+  virtual absl::Status MarkSweepDelivered(absl::string_view sweep_id,
+                                          absl::Span<const std::string> agent_ids,
+                                          absl::Time now) = 0;
+
+  // Stores an agent's judged answer (answer.verdict, reasons and result;
+  // answered_time = `now`). NotFound when the sweep did not ask that agent;
+  // AlreadyExists when its answer is already stored (the first one stays).
+  virtual absl::Status RecordSweepAnswer(absl::string_view sweep_id,
+                                         absl::string_view agent_id,
+                                         const cleansweep::v1::SweepAgentStatus& answer,
+                                         absl::Time now) = 0;
+
+  // Stored sweeps, newest (issued_time) first, each with every asked agent
+  // (by agent id; hostname from the agents table), delivery and answer
+  // times, verdict, reasons and (query.with_results) result, and the counts
+  // asked/delivered/answered/found/incomplete. `expired` is set against
+  // `now`. One call gives the status page and `sweeps` everything.
+  virtual absl::StatusOr<std::vector<cleansweep::v1::SweepStatus>> ListSweeps(
+      const SweepQuery& query, absl::Time now) = 0;
+
+  // Stored answers matching `query`, oldest answer first (then sweep id,
+  // agent id), each with its request and the whole answer (result included).
+  // For judging answers by time without reading every sweep.
+  virtual absl::StatusOr<std::vector<StoredSweepAnswer>> ListSweepAnswers(
+      const SweepAnswerQuery& query) = 0;
 
   // Flushes and releases the engine; every later call fails with
   // FailedPrecondition. Idempotent; the destructor calls it too.

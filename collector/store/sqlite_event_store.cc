@@ -146,7 +146,8 @@ absl::StatusOr<EventStorePtr> OpenSqliteEventStore(const std::string& path,
         return OpenError(path, "cannot switch to WAL mode", db, SQLITE_OK);
       }
     }
-    RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous = FULL"));
+    RETURN_IF_ERROR(
+        Exec(db, options.unsafe_bulk_load ? "PRAGMA synchronous = OFF" : "PRAGMA synchronous = FULL"));
     // A group commit writes up to ~50,000 rows (~15 MiB of table and index
     // pages) in one transaction. With SQLite's default 2 MiB cache the dirty
     // pages spill to the WAL in the middle of the transaction and are written

@@ -32,6 +32,10 @@ struct SqliteOptions {
   // FailedPrecondition ("run serve to migrate").
   bool read_only = false;
   int busy_timeout_ms = 5000;
+  // Bulk loads only (benchmark stores): synchronous=OFF, no fsync per
+  // commit. A crash or power loss may lose or damage what was written; never
+  // for a store that acknowledges agents' events.
+  bool unsafe_bulk_load = false;
   // Migration tests only: migrate no further than this schema version (0 =
   // the newest), leaving the file as an older collector would. A store opened
   // so must only be used for what that version had.

@@ -96,6 +96,7 @@ absl::StatusOr<uint64_t> SqliteEventStore::AppendEventsLocked(const AgentIdentit
   // the payload buffer is reused across rows.
   std::string& payload = payload_buffer_;
   static constexpr absl::string_view kNoAddress = "";
+  int64_t inserted = 0;  // resent events are not stored again
   for (const Event& e : events) {
     EventColumns cols = ColumnsOf(e);
     if (!e.SerializeToString(&payload)) {
@@ -113,6 +114,18 @@ absl::StatusOr<uint64_t> SqliteEventStore::AppendEventsLocked(const AgentIdentit
     insert->Bind(8, static_cast<int64_t>(cols.server ? cols.server->port() : 0));
     insert->BindBlobStatic(9, payload);
     RETURN_IF_ERROR(insert->Run());
+    inserted += sqlite3_changes(db_);
+  }
+  if (inserted > 0) {
+    // Kept per agent so that listing agents never counts the events table.
+    ASSIGN_OR_RETURN(Statement * count_sql,
+                     CachedLocked(kCountEvents,
+                                  "UPDATE agents SET event_count = event_count + ? "
+                                  "WHERE agent_id = ?"));
+    CachedStatement count(count_sql);
+    count->Bind(1, inserted);
+    count->BindStatic(2, agent.agent_id);
+    RETURN_IF_ERROR(count->Run());
   }
 
   ASSIGN_OR_RETURN(uint64_t acked, AckedLocked(agent.agent_id));

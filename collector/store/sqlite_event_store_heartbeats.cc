@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "collector/store/sqlite_coverage.h"
 #include "common/status_macros.h"
 
 namespace cleansweep::collector::sqlite_internal {
@@ -21,14 +22,17 @@ absl::Status SqliteEventStore::RecordHeartbeat(absl::string_view agent_id,
   }
   std::string payload;
   heartbeat.SerializeToString(&payload);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.Begin());
   Statement insert(db_,
                    "INSERT INTO heartbeats (agent_id, time_us, received_us, pcap_received, "
                    "pcap_dropped, pcap_interface_dropped, packets, events, payload) "
                    "VALUES (?,?,?,?,?,?,?,?,?)");
   RETURN_IF_ERROR(insert.status());
   const int64_t received_us = absl::ToUnixMicros(now);
+  const int64_t time_us = heartbeat.has_time() ? TimestampMicros(heartbeat.time()) : received_us;
   insert.Bind(1, agent_id);
-  insert.Bind(2, heartbeat.has_time() ? TimestampMicros(heartbeat.time()) : received_us);
+  insert.Bind(2, time_us);
   insert.Bind(3, received_us);
   insert.Bind(4, ClampToInt64(received));
   insert.Bind(5, ClampToInt64(dropped));
@@ -37,12 +41,14 @@ absl::Status SqliteEventStore::RecordHeartbeat(absl::string_view agent_id,
   insert.Bind(8, ClampToInt64(heartbeat.events()));
   insert.BindBlob(9, payload);
   RETURN_IF_ERROR(insert.Run());
+  RETURN_IF_ERROR(FoldHeartbeatRow(db_, agent_id, SampleOf(heartbeat, time_us)).status());
   // A heartbeat is a sign of life too.
   Statement seen(db_, "UPDATE agents SET last_seen_us = MAX(last_seen_us, ?) WHERE agent_id = ?");
   RETURN_IF_ERROR(seen.status());
   seen.Bind(1, received_us);
   seen.Bind(2, agent_id);
-  return seen.Run();
+  RETURN_IF_ERROR(seen.Run());
+  return tx.Commit();
 }
 
 absl::StatusOr<std::vector<AgentSummary>> SqliteEventStore::ListAgents() {
@@ -51,7 +57,7 @@ absl::StatusOr<std::vector<AgentSummary>> SqliteEventStore::ListAgents() {
   Statement q(db_,
               R"sql(SELECT a.agent_id, a.hostname, a.version, a.peer, a.first_seen_us,
                              a.last_seen_us,
-                             (SELECT COUNT(*) FROM events e WHERE e.agent_id = a.agent_id),
+                             a.event_count,
                              COALESCE(p.acked_sequence, 0),
                              (SELECT COALESCE(SUM(g.missing), 0) FROM gaps g
                               WHERE g.agent_id = a.agent_id),
@@ -125,10 +131,12 @@ absl::StatusOr<LostEventGaps> SqliteEventStore::CountLostEventGaps(absl::string_
                                                                    absl::Time from, absl::Time to) {
   std::lock_guard<std::mutex> lock(mu_);
   RETURN_IF_ERROR(CheckOpen());
-  Statement q(db_,
-              "SELECT COUNT(*), COALESCE(SUM(missing), 0) FROM gaps "
-              "WHERE agent_id = ? AND recorded_us BETWEEN ? AND ?");
-  RETURN_IF_ERROR(q.status());
+  ASSIGN_OR_RETURN(Statement * prepared,
+                   CachedLocked(kCountGaps,
+                                "SELECT COUNT(*), COALESCE(SUM(missing), 0) FROM gaps "
+                                "WHERE agent_id = ? AND recorded_us BETWEEN ? AND ?"));
+  CachedStatement cached(prepared);
+  Statement& q = *cached;
   q.Bind(1, agent_id);
   q.Bind(2, MicrosOrLimit(from));
   q.Bind(3, MicrosOrLimit(to));

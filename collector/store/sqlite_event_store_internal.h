@@ -129,6 +129,9 @@ class SqliteEventStore final : public EventStore {
   absl::Status ReplaceHostFindings(absl::string_view host,
                                    absl::Span<const cleansweep::v1::Finding> findings,
                                    absl::Time now) override;
+  absl::Status ReplaceSweepFindings(absl::string_view host, absl::string_view agent_id,
+                                    absl::Span<const cleansweep::v1::Finding> findings,
+                                    absl::Time now) override;
 
   absl::StatusOr<std::vector<cleansweep::v1::Finding>> ListFindings(absl::Time from,
                                                                      absl::Time to) override;
@@ -156,6 +159,16 @@ class SqliteEventStore final : public EventStore {
                                                               absl::Time from,
                                                               absl::Time to) override;
 
+  absl::StatusOr<std::vector<StoredCoverageSegment>> ListCoverage(absl::string_view agent_id,
+                                                                  absl::Time from,
+                                                                  absl::Time to) override;
+
+  absl::StatusOr<std::optional<StoredHeartbeat>> LatestHeartbeat(absl::string_view agent_id,
+                                                                 absl::Time at) override;
+
+  absl::Status AppendCoverage(absl::string_view agent_id,
+                              absl::Span<const CoverageSegment> segments) override;
+
   absl::StatusOr<LostEventGaps> CountLostEventGaps(absl::string_view agent_id, absl::Time from,
                                                    absl::Time to) override;
 
@@ -166,6 +179,25 @@ class SqliteEventStore final : public EventStore {
 
   absl::StatusOr<std::vector<AddressRecord>> ListAddressHistory(
       const AddressHistoryFilter& filter) override;
+
+  absl::Status CreateSweep(const cleansweep::v1::SweepRequest& request,
+                           absl::Span<const std::string> agent_ids) override;
+
+  absl::StatusOr<std::vector<cleansweep::v1::SweepRequest>> PendingSweeps(
+      absl::string_view agent_id, absl::Time now) override;
+
+  absl::Status MarkSweepDelivered(absl::string_view sweep_id,
+                                  absl::Span<const std::string> agent_ids,
+                                  absl::Time now) override;
+
+  absl::Status RecordSweepAnswer(absl::string_view sweep_id, absl::string_view agent_id,
+                                 const cleansweep::v1::SweepAgentStatus& answer,
+                                 absl::Time now) override;
+
+  absl::StatusOr<std::vector<cleansweep::v1::SweepStatus>> ListSweeps(const SweepQuery& query,
+                                                                      absl::Time now) override;
+  absl::StatusOr<std::vector<StoredSweepAnswer>> ListSweepAnswers(
+      const SweepAnswerQuery& query) override;
 
   absl::Status Close() override;
 
@@ -197,6 +229,9 @@ class SqliteEventStore final : public EventStore {
     kGapAfter,
     kSetProgress,
     kAcked,
+    kCountEvents,
+    kLatestHeartbeat,
+    kCountGaps,
     kCachedSqlCount
   };
   absl::StatusOr<Statement*> CachedLocked(CachedSql which, absl::string_view sql);

@@ -108,5 +108,61 @@ TEST_F(SqliteFindingsTest, HostFindingsAreReplacedAsAWholeAndListedByOverlap) {
   EXPECT_EQ(all->size(), 2u);
 }
 
+TEST_F(SqliteFindingsTest, SweepFindingsAndEventFindingsAreReplacedApart) {
+  auto sweep = [](const std::string& host, const std::string& agent, const std::string& rule,
+                  int64_t at) {
+    Finding f = Of(host, rule, at, at);
+    f.set_agent_id(agent);
+    f.set_signal(cleansweep::v1::SIGNAL_SWEEP_BACKDOOR_LISTENER);
+    return f;
+  };
+  auto rules_at = [&](const std::string& host) {
+    std::vector<std::string> out;
+    const std::vector<Finding> stored =
+        *store_->ListFindings(absl::InfinitePast(), absl::InfiniteFuture());
+    for (const Finding& f : stored) {
+      if (f.host() == host) out.push_back(absl::StrCat(f.rule(), "/", f.agent_id()));
+    }
+    return out;
+  };
+  Finding event = Of("10.0.0.7", "smtp_burst", 100, 200);
+  event.set_agent_id("ws1");
+  event.set_signal(cleansweep::v1::SIGNAL_SMTP_EXTERNAL_DESTINATIONS);
+  ASSERT_TRUE(store_->ReplaceHostFindings("10.0.0.7", {event}, now_).ok());
+  ASSERT_TRUE(store_
+                  ->ReplaceSweepFindings("10.0.0.7", "ws1",
+                                         {sweep("10.0.0.7", "ws1", "backdoor", 150)}, now_)
+                  .ok());
+  // Another agent once held the address: its sweep findings are its own.
+  ASSERT_TRUE(store_
+                  ->ReplaceSweepFindings("10.0.0.7", "ws9",
+                                         {sweep("10.0.0.7", "ws9", "backdoor", 50)}, now_)
+                  .ok());
+  EXPECT_EQ(rules_at("10.0.0.7"),
+            (std::vector<std::string>{"backdoor/ws9", "smtp_burst/ws1", "backdoor/ws1"}));
+
+  // The live detector's next round replaces the event findings only.
+  Finding later = Of("10.0.0.7", "smtp_burst", 100, 300);
+  later.set_agent_id("ws1");
+  later.set_signal(cleansweep::v1::SIGNAL_SMTP_EXTERNAL_DESTINATIONS);
+  ASSERT_TRUE(store_->ReplaceHostFindings("10.0.0.7", {later}, now_).ok());
+  EXPECT_EQ(rules_at("10.0.0.7"),
+            (std::vector<std::string>{"backdoor/ws9", "smtp_burst/ws1", "backdoor/ws1"}));
+  ASSERT_TRUE(store_->ReplaceHostFindings("10.0.0.7", {}, now_).ok());
+  EXPECT_EQ(rules_at("10.0.0.7"), (std::vector<std::string>{"backdoor/ws9", "backdoor/ws1"}));
+  // An agent's sweep findings replaced: only its own, at that host.
+  ASSERT_TRUE(store_->ReplaceSweepFindings("10.0.0.7", "ws1", {}, now_).ok());
+  EXPECT_EQ(rules_at("10.0.0.7"), (std::vector<std::string>{"backdoor/ws9"}));
+
+  // Refused, changing nothing: another host, another agent, an event finding.
+  EXPECT_TRUE(absl::IsInvalidArgument(store_->ReplaceSweepFindings(
+      "10.0.0.7", "ws9", {sweep("10.0.0.8", "ws9", "backdoor", 1)}, now_)));
+  EXPECT_TRUE(absl::IsInvalidArgument(store_->ReplaceSweepFindings(
+      "10.0.0.7", "ws9", {sweep("10.0.0.7", "ws1", "backdoor", 1)}, now_)));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(store_->ReplaceSweepFindings("10.0.0.7", "ws9", {later}, now_)));
+  EXPECT_EQ(rules_at("10.0.0.7"), (std::vector<std::string>{"backdoor/ws9"}));
+}
+
 }  // namespace
 }  // namespace cleansweep::collector

@@ -1,6 +1,7 @@
-// ScanEvents reads a range through the time index or, when the range covers
-// much of the stored span, by scanning the whole table: either way exactly
-// the events of the range, each once, with the bytes stored.
+// ScanEvents reads a range through the time index, by reading the stretch of
+// the table its rows sit in, or, when the range covers much of the stored
+// span, by scanning the whole table: any way exactly the events of the range,
+// each once, with the bytes stored.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -60,8 +61,46 @@ class SqliteScanTest : public test_util::TempStoreTest {
     EXPECT_EQ(got, want) << from << " .. " << to;
   }
 
+  // An agent's spool after an outage: `n` events with times spread over
+  // 0..2999 s, stored after everything else.
+  void Backlog(int n) {
+    const AgentIdentity agent{"late", "h", "1.0", "ipv4:10.0.0.9:5000"};
+    std::vector<Event> events;
+    for (int k = 0; k < n; ++k) {
+      Event e;
+      const uint64_t seq = static_cast<uint64_t>(k + 1);
+      e.set_sequence(seq);
+      e.mutable_time()->set_seconds((k * 3001) % 3000);
+      e.mutable_worm_port()->mutable_client()->set_ip("10.0.0.9");
+      stored_[{agent.agent_id, seq}] = {e.time().seconds(), e.SerializeAsString()};
+      events.push_back(std::move(e));
+    }
+    ASSERT_TRUE(store_->AppendEvents(agent, events, absl::FromUnixSeconds(9000)).ok());
+  }
+
   std::map<std::pair<std::string, uint64_t>, std::pair<int64_t, std::string>> stored_;
 };
+
+TEST_F(SqliteScanTest, LateArrivalsAreFoundWhicheverWayTheRangeIsRead) {
+  Fill();
+  // Few late events: a narrow range's rows still mostly sit together.
+  Backlog(3);
+  for (const auto& [from, to] : std::vector<std::pair<int64_t, int64_t>>{
+           {100, 199}, {0, 0}, {1000, 1300}, {2998, 2999}, {1, 1}, {2, 500}}) {
+    ExpectRange(absl::FromUnixSeconds(from), absl::FromUnixSeconds(to));
+  }
+}
+
+TEST_F(SqliteScanTest, AWideBacklogFallsBackToTheIndexWithTheSameRows) {
+  Fill();
+  // Many late events spread over all of time: a narrow range's rows span
+  // from its place in the table to the end.
+  Backlog(3000);
+  for (const auto& [from, to] : std::vector<std::pair<int64_t, int64_t>>{
+           {100, 199}, {0, 0}, {1000, 1300}, {2998, 2999}, {0, 2999}}) {
+    ExpectRange(absl::FromUnixSeconds(from), absl::FromUnixSeconds(to));
+  }
+}
 
 TEST_F(SqliteScanTest, NarrowAndWideRangesGiveExactlyTheirEvents) {
   ExpectRange(absl::InfinitePast(), absl::InfiniteFuture());  // empty store

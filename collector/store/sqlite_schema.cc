@@ -1,6 +1,7 @@
 #include "collector/store/sqlite_schema.h"
 
 #include "absl/strings/str_cat.h"
+#include "collector/store/sqlite_coverage.h"
 #include "collector/store/sqlite_event_store.h"
 #include "common/sqlite/sqlite_util.h"
 #include "common/status_macros.h"
@@ -10,6 +11,9 @@ namespace cleansweep::collector::sqlite_internal {
 using sqlite::Exec;
 using sqlite::Statement;
 using sqlite::Transaction;
+
+// The version whose migration also folds the stored heartbeats (C++, not SQL).
+constexpr int kFoldHeartbeatsVersion = 8;
 
 // The schema, one entry per version: applying kMigrations[i] takes a database
 // from user_version i to i + 1. Only ever append; never edit a shipped step.
@@ -153,6 +157,55 @@ const std::vector<std::vector<const char*>>& Migrations() {
           "CREATE INDEX findings_by_host ON findings (host, first_us)",
           "CREATE INDEX findings_by_time ON findings (last_us)",
       },
+      // Version 8: heartbeats folded into coverage segments
+      // (coverage/coverage_segments.h), one row per run and clock hour; the
+      // last heartbeat's interval and counters in `tail` (a Heartbeat). The
+      // migration folds the heartbeats already stored (kFoldHeartbeatsVersion).
+      {
+          R"sql(CREATE TABLE coverage (
+                  agent_id               TEXT NOT NULL,
+                  start_us               INTEGER NOT NULL,
+                  end_us                 INTEGER NOT NULL,
+                  run_start_us           INTEGER NOT NULL,
+                  heartbeats             INTEGER NOT NULL,
+                  pcap_received          INTEGER NOT NULL,
+                  pcap_dropped           INTEGER NOT NULL,
+                  pcap_interface_dropped INTEGER NOT NULL,
+                  interface_down         INTEGER NOT NULL,
+                  tail                   BLOB NOT NULL))sql",
+          "CREATE INDEX coverage_by_agent_end ON coverage (agent_id, end_us)",
+          // Covering (everything but the tail): reading a window's segments
+          // of the whole fleet touches the index alone.
+          R"sql(CREATE INDEX coverage_by_end ON coverage (end_us, agent_id, start_us,
+                  run_start_us, heartbeats, pcap_received, pcap_dropped,
+                  pcap_interface_dropped, interface_down))sql",
+          // Each agent's stored events, counted as they are stored (listing
+          // the agents no longer counts the events table).
+          "ALTER TABLE agents ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0",
+          R"sql(UPDATE agents SET event_count =
+                  (SELECT COUNT(*) FROM events WHERE events.agent_id = agents.agent_id))sql",
+      },
+      // Version 9: sweeps (`sweep`) and each asked agent's answer. The
+      // request and the answer are kept whole (SweepRequest, SweepResult);
+      // verdict is a SweepVerdict number, reasons one line each (\n).
+      {
+          R"sql(CREATE TABLE sweeps (
+                  sweep_id   TEXT PRIMARY KEY,
+                  issued_us  INTEGER NOT NULL,
+                  expires_us INTEGER NOT NULL,
+                  request    BLOB NOT NULL) WITHOUT ROWID)sql",
+          "CREATE INDEX sweeps_by_issued ON sweeps (issued_us)",
+          R"sql(CREATE TABLE sweep_agents (
+                  sweep_id     TEXT NOT NULL,
+                  agent_id     TEXT NOT NULL,
+                  delivered_us INTEGER,
+                  answered_us  INTEGER,
+                  verdict      INTEGER NOT NULL DEFAULT 0,
+                  reasons      TEXT NOT NULL DEFAULT '',
+                  result       BLOB,
+                  PRIMARY KEY (sweep_id, agent_id)) WITHOUT ROWID)sql",
+          "CREATE INDEX sweep_agents_by_agent ON sweep_agents (agent_id, answered_us)",
+      },
   };
   return *steps;
 }
@@ -172,6 +225,7 @@ absl::Status Migrate(sqlite3* db, int from, int to) {
     Transaction tx(db);
     RETURN_IF_ERROR(tx.Begin());
     for (const char* sql : steps[v]) RETURN_IF_ERROR(Exec(db, sql));
+    if (v + 1 == kFoldHeartbeatsVersion) RETURN_IF_ERROR(FoldAllStoredHeartbeats(db));
     // user_version is part of the transaction: a failed step leaves it unchanged.
     RETURN_IF_ERROR(Exec(db, absl::StrCat("PRAGMA user_version = ", v + 1).c_str()));
     RETURN_IF_ERROR(tx.Commit());

@@ -15,6 +15,8 @@
 //               measured rate for --overload-seconds (it must stay flat);
 //   idle        collector RSS per connected idle agent: a fresh collector,
 //               --idle-agents agents connected, (RSS after - RSS before) / N;
+//               RSS after every 100 agents too; --idle-hold-seconds S keeps
+//               them connected S more seconds (to look at the collector);
 //   detection   (only when asked for) durable events/s of two fresh collectors,
 //               without and with `--rules` (live detection over rules/ from
 //               --rules-src, every agent an internal host mailing directly to
@@ -23,7 +25,7 @@
 //
 //   cs_load_gen --collector-bin PATH --pki-script deploy/pki.sh --work-dir DIR
 //               [--agents 100] [--seconds 10] [--batch 500]
-//               [--overload-seconds 20] [--idle-agents 1000]
+//               [--overload-seconds 20] [--idle-agents 1000] [--idle-hold-seconds 0]
 //               [--phases ceiling,throughput,overload,idle[,detection]]
 //               [--rules-src rules]
 // Exit code 0 when every phase ran, 1 on a failure (collector did not start,
@@ -86,6 +88,9 @@ struct Flags {
   int batch = 500;
   double overload_seconds = 20;
   int idle_agents = 1000;
+  // Seconds the idle agents stay connected after the measurement (to inspect
+  // the collector from outside, e.g. with gdb or /proc/PID/smaps).
+  double idle_hold_seconds = 0;
   std::string phases = "ceiling,throughput,overload,idle";
   // The repository's rules/ (worms and detection); the detection phase adds a
   // site whose internal network holds every simulated agent.
@@ -203,6 +208,7 @@ class CollectorProcess {
   ~CollectorProcess() { Stop(); }
 
   const std::string& address() const { return address_; }
+  pid_t pid() const { return pid_; }
 
   // Resident set size in KiB (VmRSS), 0 if the process is gone.
   int64_t RssKib() const {
@@ -836,6 +842,9 @@ int Run(const Flags& flags) {
       WaitFor([&] { return fleet.configured() >= 1 + added + 100 ||
                            fleet.configured() >= 1 + flags.idle_agents; },
               absl::Seconds(30));
+      std::printf("idle: %d agents connected, collector RSS %.1f MiB\n", fleet.configured() - 1,
+                  static_cast<double>(c.RssKib()) / 1024.0);
+      std::fflush(stdout);
     }
     if (!WaitFor([&] { return fleet.configured() >= 1 + flags.idle_agents; },
                  absl::Seconds(60))) {
@@ -851,6 +860,12 @@ int Run(const Flags& flags) {
                 flags.idle_agents,
                 static_cast<double>(after - before) / static_cast<double>(flags.idle_agents));
     std::fflush(stdout);
+    if (flags.idle_hold_seconds > 0) {
+      std::printf("idle: holding the agents connected for %.0f s (collector pid %d)\n",
+                  flags.idle_hold_seconds, static_cast<int>(c.pid()));
+      std::fflush(stdout);
+      absl::SleepFor(absl::Seconds(flags.idle_hold_seconds));
+    }
     fleet.StopAll();
     c.Stop();
   }
@@ -889,6 +904,8 @@ int main(int argc, char** argv) {
       ok = absl::SimpleAtod(value, &flags.overload_seconds) && flags.overload_seconds >= 1;
     } else if (arg == "--idle-agents") {
       ok = absl::SimpleAtoi(value, &flags.idle_agents) && flags.idle_agents > 0;
+    } else if (arg == "--idle-hold-seconds") {
+      ok = absl::SimpleAtod(value, &flags.idle_hold_seconds) && flags.idle_hold_seconds >= 0;
     } else if (arg == "--rules-src") {
       flags.rules_src = value;
     } else if (arg == "--phases") {

@@ -10,7 +10,7 @@
 # raw SQLite insert ceiling, durable events/s with 100 agents and the ratio,
 # collector RSS once a second at 2x overload, and KiB of collector RSS per
 # idle agent (1,000 agents). cs_load_gen options: --agents N, --seconds S,
-# --batch N, --overload-seconds S, --idle-agents N,
+# --batch N, --overload-seconds S, --idle-agents N, --idle-hold-seconds S,
 # --phases ceiling,throughput,overload,idle[,detection] (detection: ingest with
 # live detection on and off, and its cost). Exits non-zero if a phase fails.
 set -euo pipefail
