@@ -11,6 +11,9 @@
 //                                         host-hostile.png)
 //    "flagged": {"host": "ws03", "address": "10.60.1.13", "verdict": "mass-mailing",
 //                "direct": 12, "relay": 1},   its SMTP sessions: direct to outside, via the relay
+//    "sweep": {"asked": 4, "found": 1,    the last sweep: hosts asked (all answered), found;
+//              "port": 3127, "pid": 4242, "name": "taskmon"},   the flagged host's backdoor
+//                                         listener and its process (optional: no sweep checks)
 //    "clean": ["ws01", ...],              reporting hosts with no finding
 //    "hostile": "<script>alert(1)</script>",   an inventory host that never reported
 //    "expected": 5, "reporting": 4}       inventory size, hosts reporting
@@ -107,6 +110,26 @@ async function fleetPage(page) {
   const infected = cards['Infected (24 h)'];
   check(infected.text === '1' && infected.cls.split(' ').includes('bad'),
     `"Infected (24 h)" card ${JSON.stringify(infected)}: want 1, drawn as bad`);
+  if (config.sweep) {
+    // "Last sweep": its time, drawn bad (it found something), and its counts.
+    const sweep = cards['Last sweep'];
+    // Its counts, and the colour it is drawn in (its link's): that of "Infected".
+    const drawn = await page.$$eval('.card', (cs) => {
+      const color = (e) => (e ? getComputedStyle(e).color : null);
+      const by = (label) => cs.find((c) => c.querySelector('.label').textContent === label);
+      const last = by('Last sweep');
+      return { counts: Array.from(last.querySelectorAll('.muted'), (m) => m.textContent),
+               link: color(last.querySelector('.value a')),
+               infected: color(by('Infected (24 h)').querySelector('.value')) };
+    });
+    const counts = drawn.counts;
+    const s = config.sweep;
+    check(sweep && sweep.cls.split(' ').includes('bad') && sweep.text !== 'none yet' &&
+          drawn.link !== null && drawn.link === drawn.infected &&
+          JSON.stringify(counts) === JSON.stringify([`${s.asked} of ${s.asked} answered · ${s.found} found`]),
+      `"Last sweep" card ${JSON.stringify(sweep)} ${JSON.stringify(drawn)}: want ${s.asked} of ` +
+      `${s.asked} answered, ${s.found} found, drawn as bad (in the colour of "Infected")`);
+  }
   // "Needs attention": the flagged host with its verdict, the hostile name as text.
   const rows = await tableRows(page, '.panel table');
   const flagged = rows.filter((r) => r.badges.some((b) => b.cls.split(' ').includes('b-' + config.flagged.verdict)));
@@ -122,7 +145,8 @@ async function fleetPage(page) {
   }
   await noInjectedScript(page, '/');
   await screenshot(page, 'fleet.png');
-  return `fleet: infected 1 (${config.flagged.host}), ${config.hostile} listed as text`;
+  return `fleet: infected 1 (${config.flagged.host}), ${config.hostile} listed as text` +
+         (config.sweep ? `, last sweep ${config.sweep.found} found` : '');
 }
 
 async function hostsPage(page) {
@@ -199,6 +223,22 @@ async function hostPage(page) {
         bars.some((b) => b.fill === '#d14343' && b.title.endsWith('directly to outside servers')),
     `${url}: egress chart ${direct} direct, ${relayed} via the relay; want ` +
     `${config.flagged.direct} and ${config.flagged.relay} (drawn red and blue)`);
+  let swept = '';
+  if (config.sweep) {
+    // Sweep results: one answer, found, whose backdoor row names the port and the process.
+    const s = config.sweep;
+    const results = await page.$$eval('.sweep-result', (rs) => rs.map((r) => ({
+      cls: r.className,
+      rows: Array.from(r.querySelectorAll('table.evidence tr.backdoor'),
+        (tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)) })));
+    const rows = results.length === 1 ? results[0].rows : [];
+    check(results.length === 1 && results[0].cls.split(' ').includes('found') && rows.length === 1 &&
+          rows[0][0] === 'listening (backdoor port)' && rows[0][1] === `tcp 0.0.0.0:${s.port}` &&
+          rows[0][2].startsWith(`pid ${s.pid} ${s.name} (`),
+      `${url}: sweep results ${JSON.stringify(results)}: want one, found, listening on ` +
+      `${s.port} by pid ${s.pid} ${s.name}`);
+    swept = `; sweep found ${rows[0][1]} (${rows[0][2]})`;
+  }
   await noInjectedScript(page, url);
   await screenshot(page, 'host.png');
 
@@ -209,7 +249,7 @@ async function hostPage(page) {
   await noInjectedScript(page, hostileUrl);
   await screenshot(page, 'host-hostile.png');
   return `host: ${config.flagged.host} ${config.flagged.verdict} with ${bad.length} finding(s), ` +
-         `${direct} direct and ${relayed} relayed SMTP session(s) charted; ` +
+         `${direct} direct and ${relayed} relayed SMTP session(s) charted${swept}; ` +
          `the hostile host's own page titled with its name as text`;
 }
 

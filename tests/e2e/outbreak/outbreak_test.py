@@ -15,21 +15,31 @@ Topology (network namespaces TAG-ROLE, TAG unique per run; netlab.py):
 Each workstation runs a real `cleansweep-agent` capturing live on its eth0 in
 its own UTS namespace (host name wsNN, the agent id by default), heartbeating
 every second to the real collector (`serve --rules`, TLS with deploy/pki.sh's
-CA, certificate for 10.60.1.5). The site file says: internal 10.60.0.0/16,
-relay and mail server 10.60.1.25, public egress 198.51.100.7, domain
-fleet-corp.test; the inventory lists ws01..ws04.
+CA, certificate for 10.60.1.5), with a hosts file written by the test. Every
+namespace shares the test's PID namespace (the agents see the worm's pid).
+The site file says: internal 10.60.0.0/16, relay and mail server 10.60.1.25,
+public egress 198.51.100.7, domain fleet-corp.test; the inventory lists
+ws01..ws04.
 
 Timeline, all live; synchronised on output and stored rows (events, heartbeats
 in `hosts --json`), the only waits being the deliberate length of a phase:
- 1. Worm: ws03 opens a backdoor on 3127, looks up the MX of 12 domains
-    (real DNS through the NAT) and delivers one message to each MX with a
-    forged fleet-corp.test sender and 5 recipients; ws01, ws02, ws04 submit
-    two mails each through the relay. One MX's stored copy (Received line
-    written by that MX: the address it saw, the second it accepted it) goes
-    back as a virus bounce. `audit` over W1 exits 1 and names only ws03.
+ 1. Worm: ws03 runs a process named taskmon that opens a backdoor on 3127,
+    looks up the MX of 12 domains (real DNS through the NAT) and delivers one
+    message to each MX with a forged fleet-corp.test sender and 5 recipients;
+    ws01, ws02, ws04 submit two mails each through the relay. While the worm
+    still runs, `sweep --wait 30s --json` (through the collector's admin
+    socket, a Unix socket the root namespace reaches) exits 1: all 4 answer,
+    ws03 with the listener on 3127 held by the pid the test started, named
+    taskmon, the others clean; live detection logs its backdoor_listener
+    finding. One MX's stored copy (Received line written by that MX: the
+    address it saw, the second it accepted it) goes back as a virus bounce.
+    `audit` over W1 (the sweep inside it) exits 1 and names only ws03, its
+    sweeps section ws03 FOUND with 3127 and the other three clean.
  2. Clean: the worm is killed; every workstation submits one mail through
     the relay, and a bot outside forges fleet-corp.test to an MX. The MX's
-    copy comes back as an ARF report. `audit` over W2 exits 0: "not ours".
+    copy comes back as an ARF report. `audit` over W2 exits 0: "not ours"
+    (the sweep is listed as issued before the window; its answer is not
+    judged there).
  3. Gap: a message A from the bot, then ws02's agent is SIGKILLed for 5 s
     (5 heartbeat intervals) while the bot sends message B, then restarted.
     `audit` over W3 with B's bounce exits 2 and the report shows ws02's gap;
@@ -41,11 +51,15 @@ in `hosts --json`), the only waits being the deliberate length of a phase:
     inventory). The JSON API, read in the collector's namespace, shows ws03
     mass-mailing with its findings and its SMTP egress (the worm's sessions
     direct, its one submission through the relay), the others clean with
-    only their submissions, and the hostile name intact. Then headless
-    Chromium (tests/browser/status_pages.mjs, playwright-core) opens the
-    Fleet, Hosts and Host pages there: ws03 drawn flagged, the hostile name
-    drawn as text, no script run, no dialog; screenshots kept in
-    BUILD/tests/e2e/outbreak-artefacts/.
+    only their submissions, and the hostile name intact; the sweep in
+    /api/v1/sweeps (4 of 4 answered, found 1), as the fleet's and each host's
+    last sweep, and in ws03's sweep results with the listener and the worm's
+    process. Then headless Chromium (tests/browser/status_pages.mjs,
+    playwright-core) opens the Fleet, Hosts and Host pages there: ws03 drawn
+    flagged, the last sweep drawn as having found something, ws03's listener
+    on 3127 shown with its pid and name, the hostile name drawn as text, no
+    script run, no dialog; screenshots kept in
+    BUILD/tests/e2e/outbreak-artefacts/ (fleet.png is the README's picture).
 The site's clean_coverage is 0.75 so that ws02's partial coverage (3 of 4 hosts
 watched the whole of W3) does not by itself forbid "clean".
 
@@ -70,6 +84,7 @@ import datetime  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
+import re  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
@@ -90,6 +105,10 @@ QUIET = 4       # length of the clean window W2, seconds
 STRETCH = 4     # seconds between message A and the stop, and after the restart
 RCPT_PER_DOMAIN = 5
 PACE = 0.3      # seconds between the worm's sessions: the worm phase lasts ~3.5 s
+BACKDOOR = 3127       # the worm's listener: Mydoom.A's first port
+WORM_NAME = "taskmon"  # the worm's process name (/proc/PID/comm), Mydoom.A's
+# What /proc/PID/exe of the worm names: the interpreter the test starts it with.
+WORM_EXE = os.path.realpath(sys.executable)
 
 DOMAIN = "fleet-corp.test"
 HOSTILE = "<script>alert(1)</script>"  # an inventory host name; never reports
@@ -171,6 +190,7 @@ class Outbreak:
         self.runs = {}
         self.db = self.path("collector.db")
         self.rules = self.path("rules")
+        self.admin_socket = self.path("admin.sock")
         self.artefacts = os.path.join(self.build, "tests", "e2e", "outbreak-artefacts")
         shutil.rmtree(self.artefacts, ignore_errors=True)  # nothing left from an earlier run
         os.makedirs(self.artefacts)
@@ -219,10 +239,22 @@ class Outbreak:
         argv = [self.agent_bin, "--interface", "eth0", "--collector", f"{COLLECTOR}:{self.port}",
                 "--ca", self.path("pki", "ca.pem"),
                 "--enroll-secret-file", self.path("pki", "enroll-secret"),
-                "--state-dir", self.path("state", host), "--heartbeat-interval", str(HB)]
+                "--state-dir", self.path("state", host), "--heartbeat-interval", str(HB),
+                "--hosts-file", self.hosts_file(host)]
         p = self.start(name, host, argv, prefix=prefix)
         self.agents[host] = p
         return p
+
+    def hosts_file(self, host):
+        """The workstation's hosts file (what a sweep reads): 3 entries, none
+        naming a protected domain."""
+        path = self.path("hosts", host)
+        if not os.path.exists(path):
+            os.makedirs(self.path("hosts"), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(f"# {host}\n127.0.0.1 localhost\n::1 localhost ip6-localhost\n"
+                        f"{ADDR[host]} {host}.{DOMAIN} {host}\n")
+        return path
 
     def cleanup(self, ok):
         for p in self.processes:
@@ -296,9 +328,13 @@ class Outbreak:
             self.collector_bin, "serve", "--db", self.db, "--listen", f"{COLLECTOR}:0",
             "--tls-cert", self.path("pki", "server.pem"), "--tls-key", self.path("pki", "server.key"),
             "--enroll-secret-file", self.path("pki", "enroll-secret"), "--rules", self.rules,
-            "--http", "127.0.0.1:0"])
+            "--http", "127.0.0.1:0", "--admin-socket", self.admin_socket])
         m = self.collector.wait_for_line(self.collector.out, r"^listening on .*:(\d+)$", 30)
         self.port = int(m.group(1))
+        # `sweep` reaches it from the root namespace: a Unix socket on the
+        # file system, which network namespaces do not separate.
+        self.collector.wait_for_line(self.collector.err,
+                                     rf"admin socket {re.escape(self.admin_socket)} ", 30)
         # The page is on the collector namespace's own loopback: the API reads
         # and the browser run in that namespace (self.api, browse()).
         m = self.collector.wait_for_line(self.collector.err,
@@ -401,9 +437,67 @@ def count(activity):
     return int((activity or {}).get("count", 0))
 
 
-def status_page(t, sent, relay):
+def sweep(t, worm_pid):
+    """`sweep --wait 30s --json` through the collector's admin socket while the
+    worm runs (`worm_pid` the process the test started). Asserts the answers;
+    returns the sweep's id."""
+    asked = time.time()
+    r = t.tool("sweep", "--admin-socket", t.admin_socket, "--wait", "30s", "--json",
+               ok=(0, 1, 2))
+    answered_by = time.time()
+    with open(t.path("reports", "sweep.json"), "w") as f:
+        f.write(r.stdout)
+    fl.check(r.returncode == 1, f"sweep exited {r.returncode}, want 1 (something found): "
+                                f"{r.stderr.strip()}")
+    st = json.loads(r.stdout)
+    sid = st["request"]["sweepId"]
+    fl.check(re.fullmatch(r"[0-9a-f]{32}", sid), f"sweep id {sid!r}")
+    n = {k: int(st.get(k, 0)) for k in ("asked", "delivered", "answered", "found", "incomplete")}
+    fl.check(n == {"asked": 4, "delivered": 4, "answered": 4, "found": 1, "incomplete": 0},
+             f"sweep counts {n}: want all 4 workstations asked and answered, 1 found")
+    answers = {a["agentId"]: a for a in st.get("agents", [])}
+    fl.check(sorted(answers) == sorted(ADDR), f"sweep answers from {sorted(answers)}")
+    # The worm as the test started it: its pid, the name it took, python's executable.
+    listener = {"transport": "TRANSPORT_TCP", "local": {"ip": "0.0.0.0", "port": BACKDOOR},
+                "processes": [{"pid": worm_pid, "name": WORM_NAME, "exe": WORM_EXE}]}
+    for h, a in answers.items():
+        res = a.get("result", {})
+        fl.check(a.get("answeredTime") and asked <= parse_ts(a["answeredTime"]) <= answered_by,
+                 f"sweep: {h} answered at {a.get('answeredTime')}, not between "
+                 f"{ts(asked)} and {ts(answered_by)}")
+        # Its own agent's facts: the hosts file the test gave it (3 entries,
+        # no redirect), its capture on eth0, every check made.
+        fl.check(res.get("platform") == "linux" and res.get("hostsFile") == t.hosts_file(h) and
+                 int(res.get("hostsEntries", 0)) == 3 and not res.get("hostsRedirects") and
+                 not res.get("errors") and
+                 [i["name"] for i in res.get("capture", {}).get("interfaces", [])] == ["eth0"],
+                 f"sweep: {h}'s answer {json.dumps(res)[:1500]}")
+        if h == WORM:
+            fl.check(a.get("verdict") == "SWEEP_VERDICT_FOUND" and
+                     res.get("listeners") == [listener],
+                     f"sweep: {WORM} {a.get('verdict')} with listeners {res.get('listeners')}; "
+                     f"want exactly {listener}")
+            reason = (f"listening on backdoor port {BACKDOOR}/tcp (0.0.0.0): pid {worm_pid} "
+                      f"{WORM_NAME} ({WORM_EXE})")
+            fl.check(a.get("reasons") == [reason],
+                     f"sweep: {WORM}'s reasons {a.get('reasons')}, want [{reason!r}]")
+        else:
+            fl.check(a.get("verdict") == "SWEEP_VERDICT_CLEAN" and not res.get("listeners")
+                     and not a.get("reasons"),
+                     f"sweep: {h} {a.get('verdict')} {a.get('reasons')} {res.get('listeners')}")
+    fl.log(f"sweep {sid}: 4 of 4 answered in {answered_by - asked:.1f}s, exit 1; {WORM} "
+           f"listening on {BACKDOOR}/tcp as pid {worm_pid} {WORM_NAME}, the others clean")
+    return sid
+
+
+def audit_sweeps(rep):
+    return rep.get("sweeps", {}).get("sweeps", [])
+
+
+def status_page(t, sent, relay, sid, worm_pid):
     """The JSON API after the outbreak: `sent` the worm's sessions, `relay`
-    each workstation's submissions through the relay (the test's records)."""
+    each workstation's submissions through the relay (the test's records),
+    `sid` the sweep that found the worm `worm_pid`'s backdoor."""
     # Only now: a never-reporting inventory host would have changed the
     # audits' coverage (3 of 5 watched is below the site's 75 %).
     t.import_inventory(WORKSTATIONS + [(HOSTILE, None, "", "Mallory")])
@@ -414,7 +508,7 @@ def status_page(t, sent, relay):
         raw, hosts = t.api("/api/v1/hosts?limit=500")
         names = {h["hostname"]: h for h in hosts["hosts"]}
         return (HOSTILE in names and names.get(WORM, {}).get("verdict") == "mass-mailing"
-                and (raw, names))
+                and all(names.get(h, {}).get("lastSweep") for h in ADDR) and (raw, names))
     raw, hosts = fl.wait_until(current, 40, "the status page's snapshot with the new inventory "
                                "and the worm's verdict", interval=0.5)
     with open(os.path.join(t.artefacts, "api-hosts.json"), "w") as f:
@@ -430,6 +524,9 @@ def status_page(t, sent, relay):
         fl.check(r["status"] == "reporting" and r["agentId"] == h and addr in r["addresses"]
                  and r["inInventory"] and r["owner"] == owner and r["mac"] == mac,
                  f"/api/v1/hosts: {h}: {r}")
+        last = r["lastSweep"]
+        fl.check(last["sweepId"] == sid and last["status"] == ("found" if h == WORM else "clean")
+                 and last["time"], f"/api/v1/hosts: {h}'s last sweep {last}")
     # The hostile name: JSON-escaped on the wire, intact once parsed.
     hostile = hosts[HOSTILE]
     fl.check("<" not in raw and "\\u003cscript\\u003e" in raw,
@@ -448,6 +545,10 @@ def status_page(t, sent, relay):
     v = fleet["verdicts"]
     fl.check(v["mass-mailing"] == 1 and v["clean"] == 3 and v["unknown"] == 1 and
              sum(v.values()) == 5, f"/api/v1/fleet verdicts {v}")
+    last = fleet["lastSweep"]
+    fl.check(last and last["id"] == sid and
+             [last[k] for k in ("asked", "delivered", "answered", "found", "incomplete")] ==
+             [4, 4, 4, 1, 0] and not last["expired"], f"/api/v1/fleet lastSweep {last}")
     att = fleet["attention"]
     fl.check(att and att[0]["hostname"] == WORM and att[0]["verdict"] == "mass-mailing" and
              [a["hostname"] for a in att] == [WORM, HOSTILE],
@@ -463,8 +564,37 @@ def status_page(t, sent, relay):
     fl.check(found and all(f["host"] == ADDR[WORM] and f["agentId"] == WORM and
                            f["hostKey"] == WORM for f in found),
              f"/api/v1/hosts/{WORM} findings {[(f['host'], f['agentId']) for f in found]}")
-    fl.check({"smtp_external_destinations_burst", "forged_own_domain_sender"} <= rules,
+    fl.check({"smtp_external_destinations_burst", "forged_own_domain_sender",
+              "backdoor_listener"} <= rules,
              f"/api/v1/hosts/{WORM}: mass-mailing rules {rules}")
+    back = [f for f in found if f["rule"] == "backdoor_listener"]
+    fl.check(len(back) == 1 and [e["sweepId"] for e in back[0]["evidence"]] == [sid],
+             f"/api/v1/hosts/{WORM}: backdoor_listener findings {back}, want one by sweep {sid}")
+
+    # The sweep: listed with its counts; its hosts, found first; the worm
+    # host's result with the listener and the process the test started.
+    raw, sweeps = t.api("/api/v1/sweeps")
+    with open(os.path.join(t.artefacts, "api-sweeps.json"), "w") as f:
+        f.write(raw)
+    fl.check([(s["id"], s["asked"], s["answered"], s["found"], s["incomplete"])
+              for s in sweeps["sweeps"]] == [(sid, 4, 4, 1, 0)],
+             f"/api/v1/sweeps {sweeps['sweeps']}: want only {sid}, 4 of 4 answered, 1 found")
+    _, one = t.api(f"/api/v1/sweeps?id={sid}")
+    order = [(h["hostname"], h["key"], h["status"]) for h in one["sweep"]["hosts"]]
+    fl.check(order == [(WORM, WORM, "found")] + [(h, h, "clean") for h in sorted(ADDR)
+                                                 if h != WORM],
+             f"/api/v1/sweeps?id={sid} hosts {order}: want {WORM} found first, the rest clean")
+    listener = {"transport": "tcp", "address": "0.0.0.0", "port": BACKDOOR, "backdoor": True,
+                "processes": [{"pid": worm_pid, "name": WORM_NAME, "exe": WORM_EXE}]}
+    for name in ADDR:
+        _, p = t.api(f"/api/v1/hosts/{name}")
+        res = p["sweeps"]
+        want = ("found", [listener]) if name == WORM else ("clean", [])
+        fl.check(len(res) == 1 and res[0]["sweepId"] == sid and res[0]["time"] and
+                 (res[0]["status"], res[0]["listeners"]) == want and
+                 res[0]["hostsFile"] == t.hosts_file(name) and not res[0]["hostsRedirects"]
+                 and not res[0]["errors"],
+                 f"/api/v1/hosts/{name} sweep results {res}: want {want}")
     for name in ADDR:
         _, p = t.api(f"/api/v1/hosts/{name}")
         e = p["egress"]
@@ -477,16 +607,20 @@ def status_page(t, sent, relay):
         if name != WORM:
             fl.check(not p["findings"], f"/api/v1/hosts/{name} findings {p['findings']}")
     fl.log(f"status page API: {WORM} mass-mailing ({len(found)} findings, {len(sent)} direct "
-           f"SMTP), {', '.join(h for h in ADDR if h != WORM)} clean; {HOSTILE} intact")
+           f"SMTP, sweep found {BACKDOOR}/tcp), {', '.join(h for h in ADDR if h != WORM)} "
+           f"clean; {HOSTILE} intact")
 
 
-def browse(t, worm_smtp):
+def browse(t, worm_smtp, worm_pid):
     """Headless Chromium on the status page, inside the collector's namespace;
-    `worm_smtp` the worm host's SMTP sessions {"direct": N, "relay": N}."""
+    `worm_smtp` the worm host's SMTP sessions {"direct": N, "relay": N},
+    `worm_pid` the process the sweep found listening."""
     config = {"base": t.page, "modules": os.path.join(t.build, "browser", "node_modules"),
               "out": t.artefacts,
               "flagged": {"host": WORM, "address": ADDR[WORM], "verdict": "mass-mailing",
                           **worm_smtp},
+              "sweep": {"asked": len(ADDR), "found": 1, "port": BACKDOOR, "pid": worm_pid,
+                        "name": WORM_NAME},
               "clean": [h for h in ADDR if h != WORM], "hostile": HOSTILE,
               "expected": 5, "reporting": 4}
     path = t.path("browser.json")
@@ -525,10 +659,16 @@ def run(t):
     w1_from = time.time()
     worm = t.traffic("worm", WORM, "worm", "--dns", DNS, "--helo", f"{WORM}.{DOMAIN}",
                      "--sender-domain", DOMAIN, "--rcpt-per-domain", str(RCPT_PER_DOMAIN),
-                     "--backdoor", "3127", "--pace", str(PACE), *[d for d, _ in MX])
+                     "--backdoor", str(BACKDOOR), "--pace", str(PACE),
+                     "--process-name", WORM_NAME, *[d for d, _ in MX])
     office = [t.submit(h, 2, "w1") for h in ADDR if h != WORM]
     worm.wait_for_line(worm.out, r'"done": true', 60)
     sent = [r for r in json_lines(worm.out) if "domain" in r]
+    # `ip netns exec` execs in place and every namespace shares the PID
+    # namespace: the pid the test started is the worm's own, which the agent sees.
+    opened = [r for r in json_lines(worm.out) if "backdoor" in r]
+    fl.check(opened == [{"backdoor": BACKDOOR, "pid": worm.pid}],
+             f"the worm says {opened}; the test started pid {worm.pid}")
     # Senders are "wsNN-user@...": submissions per workstation.
     submitted = collections.Counter(r["mail_from"].split("-")[0] for r in t.finish(office))
     worm_start = min(r["start"] for r in sent)
@@ -566,6 +706,12 @@ def run(t):
     # Live detection names the worm host (and, checked at the end, only it).
     t.collector.wait_for_line(t.collector.err, rf"finding: host {ADDR[WORM]} \(agent {WORM}\) "
                               r"is mass-mailing", 30)
+    # The sweep, while the worm and its backdoor still run (inside W1).
+    sid = sweep(t, worm.pid)
+    t.collector.wait_for_line(
+        t.collector.err, rf"finding: host {re.escape(ADDR[WORM])} \(agent {WORM}\) is mass-mailing "
+        rf"by rule backdoor_listener: sweep {sid}: listening on backdoor port {BACKDOOR}/tcp "
+        rf"\(0\.0\.0\.0\): pid {worm.pid} {WORM_NAME} ", 30)
     worm.stop(signal.SIGTERM)  # the worm (and its backdoor) is gone from here on
     worm_stopped = time.time()
     w1_to = worm_stopped
@@ -628,8 +774,39 @@ def run(t):
         fl.check(count(e.get("smtp_via_relay")) == n and count(e.get("smtp_direct_external")) == 0
                  and count(e.get("mx_lookups")) == 0,
                  f"W1 egress of {h}: {e}, want {n} relay sessions only")
+    # The sweep answered inside W1: its finding, and its section naming ws03 alone.
+    back = [f for f in rep["findings"]["findings"] if f["rule"] == "backdoor_listener"]
+    fl.check(len(back) == 1 and back[0]["host"] == ADDR[WORM] and
+             back[0]["severity"] == "SEVERITY_MASS_MAILING" and
+             [(e.get("sweep_id"), int(e.get("listener", {}).get("local", {}).get("port", 0)))
+              for e in back[0]["evidence"]] == [(sid, BACKDOOR)],
+             f"W1: backdoor_listener findings {back}, want one for {ADDR[WORM]} by sweep {sid}")
+    fl.check(f"{named}: mass-mailing, a backdoor listener found by a sweep" in
+             rep["verdict"]["sentence"], f"W1 sentence: {rep['verdict']['sentence']}")
+    sw = audit_sweeps(rep)
+    fl.check([s["sweep_id"] for s in sw] == [sid] and not sw[0].get("issued_before_window") and
+             [int(sw[0].get(k, 0)) for k in ("asked", "answered", "found")] == [4, 4, 1],
+             f"W1 sweeps section {[(s['sweep_id'], s.get('found')) for s in sw]}, want {sid}")
+    by_host = {h["hostname"]: h for h in sw[0]["hosts"]}
+    w = by_host[WORM]
+    fl.check(sw[0]["hosts"][0]["hostname"] == WORM and w["verdict"] == "SWEEP_VERDICT_FOUND" and
+             w["addresses"][0] == ADDR[WORM] and not w.get("answered_after_window") and
+             [(int(l["local"]["port"]), [int(p["pid"]) for p in l["processes"]],
+               [p["name"] for p in l["processes"]]) for l in w.get("backdoor_listeners", [])]
+             == [(BACKDOOR, [worm.pid], [WORM_NAME])],
+             f"W1 sweeps section, {WORM}: {w}")
+    fl.check(sorted(by_host) == sorted(ADDR) and
+             all(by_host[h]["verdict"] == "SWEEP_VERDICT_CLEAN" and
+                 not by_host[h].get("backdoor_listeners") for h in ADDR if h != WORM),
+             f"W1 sweeps section hosts {[(h, x['verdict']) for h, x in by_host.items()]}")
+    section = text.split("4. Sweeps", 1)[-1].split("\n5. ", 1)[0]
+    fl.check("\n4. Sweeps" in text and f"{named}: FOUND at " in section and
+             f"listening on backdoor port {BACKDOOR}/tcp (0.0.0.0): pid {worm.pid} {WORM_NAME}"
+             in section and "3 host(s) answered clean" in section and
+             not any(f"{h} (" in section for h in ADDR if h != WORM),
+             f"W1 text, sweeps section:{section}")
     fl.log(f"W1 {ts(w1_from)} .. {ts(w1_to)}: exit 1, only {named} (complaint via "
-           f"{rec['server']} at {rec['date']})")
+           f"{rec['server']} at {rec['date']}; sweep {sid[:8]}…: {BACKDOOR}/tcp pid {worm.pid})")
 
     # ---- 2. clean ------------------------------------------------------------------
     w2_from = time.time()
@@ -661,6 +838,11 @@ def run(t):
     fl.check(cov["expected"] == 4 and cov["watched_whole"] == 4,
              f"W2 coverage: {cov['watched_whole']} of {cov['expected']} watched")
     fl.check(not rep["findings"].get("findings"), f"W2 findings: {rep['findings']}")
+    # The sweep is before W2: listed as the latest one, its answer not judged here.
+    sw = audit_sweeps(rep)
+    fl.check([(s["sweep_id"], s.get("issued_before_window")) for s in sw] == [(sid, True)],
+             f"W2 sweeps section {[(s['sweep_id'], s.get('issued_before_window')) for s in sw]}, "
+             f"want only {sid} issued before the window")
     eg = egress(rep)
     for h in ADDR:
         e = eg.get(ADDR[h], {})
@@ -741,8 +923,8 @@ def run(t):
 
     # ---- 4. the status page ------------------------------------------------------
     relay = collections.Counter(submitted) + subm2
-    status_page(t, sent, relay)
-    browse(t, {"direct": len(sent), "relay": relay[WORM]})
+    status_page(t, sent, relay, sid, worm.pid)
+    browse(t, {"direct": len(sent), "relay": relay[WORM]}, worm.pid)
     t.collector.stop(signal.SIGTERM)
     nat = t.lab.in_ns("router", "nft", "list", "table", "ip", "outbreak_nat")
     fl.log(f"router: {' '.join(nat.split('counter')[1].split()[:4])} SNATed")

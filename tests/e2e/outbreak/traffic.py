@@ -2,8 +2,10 @@
 """The traffic of the outbreak test, each kind run inside a network namespace.
 
   traffic.py worm --dns IP --helo NAME --sender-domain D [--rcpt-per-domain N]
-                  [--backdoor PORT] [--pace SECONDS] DOMAIN...
-      A Mydoom-style mass mailer: opens its backdoor listener, then for each
+                  [--backdoor PORT] [--pace SECONDS] [--process-name NAME] DOMAIN...
+      A Mydoom-style mass mailer: takes NAME as its process name (what
+      /proc/PID/comm says; Mydoom.A ran as taskmon), opens its backdoor
+      listener (printing {"backdoor": PORT, "pid": its pid}), then for each
       DOMAIN looks up the MX (a real DNS query), resolves the exchange's
       address and delivers one message with a forged sender in the company's
       own domain to N recipients there, one domain every SECONDS at most
@@ -20,8 +22,10 @@ record of what was really sent. Python 3 standard library only.
 """
 import argparse
 import base64
+import ctypes
 import email.utils
 import json
+import os
 import random
 import smtplib
 import socket
@@ -143,10 +147,20 @@ def backdoor(port):
     threading.Thread(target=serve, daemon=True).start()
 
 
+def set_process_name(name):
+    """prctl(PR_SET_NAME): the kernel's name of this (main, so far only)
+    thread, which /proc/PID/comm shows; at most 15 bytes."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(15, name.encode()[:15], 0, 0, 0) != 0:  # 15 = PR_SET_NAME
+        raise OSError(ctypes.get_errno(), f"prctl(PR_SET_NAME, {name})")
+
+
 def worm(args):
+    if args.process_name:
+        set_process_name(args.process_name)  # before any thread starts
     if args.backdoor:
         backdoor(args.backdoor)
-        out({"backdoor": args.backdoor})
+        out({"backdoor": args.backdoor, "pid": os.getpid()})
     names = ["info", "admin", "sales", "support", "john", "mary", "webmaster", "billing"]
     started = time.time()
     for n, domain in enumerate(args.domains):
@@ -200,6 +214,7 @@ def main():
     w.add_argument("--rcpt-per-domain", type=int, default=5)
     w.add_argument("--backdoor", type=int, default=0)
     w.add_argument("--pace", type=float, default=0)
+    w.add_argument("--process-name", default="")
     w.add_argument("domains", nargs="+")
     s = sub.add_parser("submit")
     s.add_argument("--relay", required=True)
