@@ -78,6 +78,8 @@ for _ in $(seq 100); do
 done
 grep -q '^listening on' "$RUN/collector.out" || { echo "collector did not start in 10 s"; tail -20 "$RUN/collector.log"; exit 1; }
 echo "collector $(cat "$RUN/collector.out")"
+# serve logs the status page's address (default 127.0.0.1:8080) before it listens for agents.
+STATUS_PAGE=$(sed -n 's|.*status page on \(https\?://[^ ]*\).*|\1|p' "$RUN/collector.log" | head -1)
 
 echo "== agent"
 nohup "$BIN/cleansweep-agent" --collector "$LISTEN" --ca "$RUN/pki/ca.pem" \
@@ -93,10 +95,13 @@ grep -m1 'capturing on' "$RUN/agent.log" | sed 's/; filter:.*//' | sed 's/^.*age
 cat <<MSG
 
 cleansweep is running.
+  status page: ${STATUS_PAGE:-not started (see $RUN/collector.log)}
   data:        $RUN/collector.db (SQLite)
   look at it:  $BIN/cleansweep-collector events --db $RUN/collector.db
                $BIN/cleansweep-collector agents --db $RUN/collector.db
+               $BIN/cleansweep-collector hosts --db $RUN/collector.db
                deploy/quickstart.sh status
+  sweep now:   $BIN/cleansweep-collector sweep --db $RUN/collector.db --wait 30s
   logs:        $RUN/collector.log, $RUN/agent.log
   rules:       $ROOT/rules (edit, then: kill -HUP \$(cat $RUN/collector.pid))
   stop:        deploy/quickstart.sh stop
