@@ -60,6 +60,8 @@ cleanup() {
 trap cleanup EXIT
 cp "$data/full.db" "$tmp/status.db"
 echo "secret-for-the-benchmark-only" > "$tmp/enroll-secret"
+: >"$tmp/out"
+: >"$tmp/err"  # read below before serve may have opened it
 # The store's last day ends at 2026-11-04T00:00:00Z.
 # libfaketime preloaded directly (the faketime wrapper would fork: $! would
 # not be the collector).
