@@ -187,7 +187,9 @@ int RunServe(const ServeConfig& config, const StatusPageStarter& start_status_pa
     ConfigureTlsBuffers(config.tls_buffers != "default");
   }
 
-  absl::StatusOr<EventStorePtr> store = OpenSqliteEventStore(config.db_path);
+  SqliteOptions store_options;
+  store_options.background_checkpoints = true;  // off the group-commit thread
+  absl::StatusOr<EventStorePtr> store = OpenSqliteEventStore(config.db_path, store_options);
   if (!store.ok()) return Fail(store.status().message());
 
   // Live detection: judges every durably stored batch with the rules in
@@ -235,7 +237,7 @@ int RunServe(const ServeConfig& config, const StatusPageStarter& start_status_pa
   auto ingested = std::make_shared<std::atomic<uint64_t>>(0);
   service_options.on_events_stored = [detection = live.get(), ingested](
                                          const AgentIdentity& agent,
-                                         absl::Span<const cleansweep::v1::Event> events) {
+                                         EventRange events) {
     ingested->fetch_add(events.size(), std::memory_order_relaxed);
     if (detection != nullptr) detection->Observe(agent, events);
   };
@@ -302,7 +304,7 @@ int RunServe(const ServeConfig& config, const StatusPageStarter& start_status_pa
   //    instead of letting them grow. Not much smaller: an exhausted quota
   //    (16 MiB at 600 idle agents) makes gRPC cancel streams to reclaim.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 * 1024);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 256 * 1024);
   builder.AddChannelArgument(GRPC_ARG_TSI_MAX_FRAME_SIZE, kTlsMaxFrameBytes);
   builder.AddChannelArgument(GRPC_ARG_TCP_READ_CHUNK_SIZE, 4096);
   builder.AddChannelArgument(GRPC_ARG_TCP_MAX_READ_CHUNK_SIZE, 256 * 1024);

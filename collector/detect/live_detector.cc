@@ -44,8 +44,7 @@ absl::Duration LiveDetector::retention() const {
   return absl::Microseconds(RetentionUs(*rules_));
 }
 
-void LiveDetector::Observe(absl::string_view agent_id,
-                           absl::Span<const cleansweep::v1::Event> events) {
+void LiveDetector::Observe(absl::string_view agent_id, EventRange events) {
   absl::MutexLock lock(&queue_mu_);
   events_observed_ += events.size();
   const uint32_t agent = queue_agents_.Intern(agent_id);

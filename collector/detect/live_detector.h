@@ -34,6 +34,7 @@
 #include "cleansweep/v1/findings.pb.h"
 #include "collector/detect/compiled_rules.h"
 #include "collector/detect/fact.h"
+#include "collector/store/event_range.h"
 
 namespace cleansweep::collector {
 
@@ -72,7 +73,7 @@ class LiveDetector {
   LiveDetector(std::shared_ptr<const CompiledRules> rules, LiveDetectorOptions options);
 
   // Thread-safe; cheap. Events the rules do not judge are dropped here.
-  void Observe(absl::string_view agent_id, absl::Span<const cleansweep::v1::Event> events);
+  void Observe(absl::string_view agent_id, EventRange events);
 
   // Re-judges every host that received facts since the last call. Returns the
   // hosts whose findings changed, ordered by address. Serialised internally.

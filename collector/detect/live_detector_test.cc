@@ -75,7 +75,7 @@ TEST(LiveDetectorTest, ArrivalInAnyOrderAndChunkingGivesTheBatchFindings) {
     while (i < events.size()) {
       const size_t chunk = 1 + rng() % 40;
       for (size_t j = 0; j < chunk && i < events.size(); ++j, ++i) {
-        live.Observe(events[i].agent, {&events[i].event, 1});
+        live.Observe(events[i].agent, absl::MakeConstSpan(&events[i].event, 1));
       }
       if (rng() % 2) live.Judge();
     }

@@ -151,9 +151,7 @@ absl::Status AgentStreamHandler::OnEvents(const cleansweep::v1::EventBatch& batc
                                                    " events exceeds the limit of ",
                                                    kMaxEventsPerBatch));
   }
-  // RepeatedPtrField is not contiguous; the store takes a span of messages.
-  std::vector<cleansweep::v1::Event> events(batch.events().begin(), batch.events().end());
-  ASSIGN_OR_RETURN(uint64_t acked, store_->AppendEvents(identity_, events, clock_()));
+  ASSIGN_OR_RETURN(uint64_t acked, store_->AppendEvents(identity_, batch.events(), clock_()));
   events_received_ += static_cast<uint64_t>(batch.events_size());
   replies->push_back(AckMessage(acked));
   return absl::OkStatus();

@@ -12,19 +12,38 @@ BatchWriter::BatchWriter(EventStore* store, BatchWriterOptions options,
 
 BatchWriter::~BatchWriter() { Stop(); }
 
+void BatchWriter::Submit(AgentIdentity agent, EventRange events,
+                         absl::Span<const absl::string_view> payloads, Done done) {
+  Pending pending;
+  pending.agent = std::move(agent);
+  pending.events = events;
+  pending.payloads = payloads;
+  pending.done = std::move(done);
+  Enqueue(std::move(pending));
+}
+
 void BatchWriter::Submit(AgentIdentity agent, std::vector<cleansweep::v1::Event> events,
                          Done done) {
+  Pending pending;
+  pending.agent = std::move(agent);
+  pending.owned = std::move(events);
+  pending.events = pending.owned;  // a moved vector keeps its buffer
+  pending.done = std::move(done);
+  Enqueue(std::move(pending));
+}
+
+void BatchWriter::Enqueue(Pending pending) {
   std::vector<Pending> garbage;
   {
     std::lock_guard<std::mutex> lock(mu_);
     garbage.swap(stored_);
     if (!stopping_) {
-      queue_.push_back({std::move(agent), std::move(events), std::move(done)});
+      queue_.push_back(std::move(pending));
       cv_.notify_one();
       return;  // `garbage` is destroyed here, outside the lock
     }
   }
-  done(absl::UnavailableError("the collector is shutting down"));
+  pending.done(absl::UnavailableError("the collector is shutting down"));
 }
 
 void BatchWriter::Stop() {
@@ -66,7 +85,7 @@ void BatchWriter::Loop() {
       }
     }
     Commit(&group);
-    // Freeing tens of thousands of parsed events is ~10 % of this thread's
+    // Freeing tens of thousands of owned events is ~10 % of this thread's
     // work: the next Submit (a gRPC thread, in parallel) frees them instead.
     // At most one committed group waits here.
     std::lock_guard<std::mutex> lock(mu_);
@@ -82,7 +101,7 @@ void BatchWriter::Loop() {
 void BatchWriter::Commit(std::vector<Pending>* group) {
   std::vector<EventAppend> appends;
   appends.reserve(group->size());
-  for (const Pending& p : *group) appends.push_back({&p.agent, p.events});
+  for (const Pending& p : *group) appends.push_back({&p.agent, p.events, p.payloads});
   std::vector<absl::StatusOr<uint64_t>> results = store_->AppendEventGroups(appends, clock_());
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -38,6 +38,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "cleansweep/v1/event.pb.h"
+#include "collector/store/event_range.h"
 #include "collector/store/event_store.h"
 
 namespace cleansweep::collector {
@@ -48,9 +49,7 @@ struct BatchWriterOptions {
   // Called on the writer thread with each batch the store accepted, after the
   // commit and before its `done` (the live detector observes here, so it
   // only ever judges durably stored events). Must be cheap and must not block.
-  std::function<void(const AgentIdentity& agent,
-                     absl::Span<const cleansweep::v1::Event> events)>
-      on_stored;
+  std::function<void(const AgentIdentity& agent, EventRange events)> on_stored;
 };
 
 class BatchWriter {
@@ -66,6 +65,13 @@ class BatchWriter {
 
   // Queues `events` of `agent` for the next group commit; `done` gets the
   // agent's highest contiguous stored sequence after the commit, or the error.
+  // The events are borrowed: they must stay alive and unchanged until `done`
+  // is called (the stream does not read its next message before that, so it
+  // lends the batch gRPC parsed, without a copy). `payloads`: empty, or
+  // events[i] serialized, also borrowed (EventAppend::payloads).
+  void Submit(AgentIdentity agent, EventRange events,
+              absl::Span<const absl::string_view> payloads, Done done);
+  // The same with events the writer owns until the batch is completed.
   void Submit(AgentIdentity agent, std::vector<cleansweep::v1::Event> events, Done done);
 
   // Stores what is queued, completes it, and joins the writer thread.
@@ -79,9 +85,13 @@ class BatchWriter {
  private:
   struct Pending {
     AgentIdentity agent;
-    std::vector<cleansweep::v1::Event> events;
+    std::vector<cleansweep::v1::Event> owned;  // empty when borrowed
+    EventRange events;  // `owned`, or the caller's events
+    absl::Span<const absl::string_view> payloads;
     Done done;
   };
+
+  void Enqueue(Pending pending);
 
   void Loop();
   // Stores `group` with one commit and completes every batch in it.

@@ -137,7 +137,7 @@ TEST_F(BatchWriterTest, ARefusedBatchDoesNotTakeTheOthersInItsGroupDown) {
 TEST_F(BatchWriterTest, OnStoredSeesAcceptedBatchesOnlyAndBeforeTheirAck) {
   std::vector<std::string> observed;  // written and read on the writer thread only
   BatchWriterOptions options;
-  options.on_stored = [&](const AgentIdentity& agent, absl::Span<const Event> events) {
+  options.on_stored = [&](const AgentIdentity& agent, EventRange events) {
     observed.push_back(absl::StrCat(agent.agent_id, ":", events.size(), ":",
                                     CommittedEvents(agent.agent_id)));
   };

@@ -57,8 +57,7 @@ struct CollectorServiceOptions {
   CaptureConfigBroadcast* capture_config_broadcast = nullptr;
   // Called with every batch once durably stored (the live detector); see
   // BatchWriterOptions::on_stored. Empty: nothing is called.
-  std::function<void(const AgentIdentity&, absl::Span<const cleansweep::v1::Event>)>
-      on_events_stored;
+  std::function<void(const AgentIdentity&, EventRange)> on_events_stored;
   // Borrowed; must outlive the grpc::Server. Null: no sweeps (answers are
   // ignored).
   SweepCoordinator* sweeps = nullptr;

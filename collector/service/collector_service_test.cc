@@ -212,6 +212,55 @@ TEST_F(CollectorServiceTest, PipelinedBatchesGetOrderedAcksAndAllAreFlushedBefor
   EXPECT_EQ(store_->ListEvents({})->size(), static_cast<size_t>(kBatches * 10));
 }
 
+// Batches are parsed and queued while earlier ones are being stored; a loss
+// record or heartbeat sent between batches is still handled in its place
+// (after the batches before it are stored, before those after it), so each
+// ack is the one the agent expects and the gap holds exactly the lost events.
+TEST_F(CollectorServiceTest, LossRecordsAndHeartbeatsBetweenPipelinedBatchesKeepTheirPlace) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", key_));
+  auto stream = stub_->Connect(&ctx);
+  ASSERT_TRUE(stream->Write(Hello()));
+  // Per round: two batches of kBatch, a heartbeat, 10 sequences lost (spool
+  // full), one batch of kBatch. Batches large enough that the next messages
+  // arrive while they are stored. Expected acks written out per message.
+  constexpr uint64_t kBatch = 400, kLost = 10, kRound = 3 * kBatch + kLost;
+  constexpr int kRounds = 12;
+  std::vector<uint64_t> expected = {0};  // the Hello's ack
+  for (int r = 0; r < kRounds; ++r) {
+    const uint64_t base = static_cast<uint64_t>(r) * kRound;
+    ASSERT_TRUE(stream->Write(Batch(base + 1, base + kBatch)));
+    expected.push_back(base + kBatch);
+    ASSERT_TRUE(stream->Write(Batch(base + kBatch + 1, base + 2 * kBatch)));
+    expected.push_back(base + 2 * kBatch);
+    AgentMessage hb;
+    hb.mutable_heartbeat()->set_events(base + 2 * kBatch);
+    ASSERT_TRUE(stream->Write(hb));
+    AgentMessage lost;
+    lost.mutable_lost()->set_first_sequence(base + 2 * kBatch + 1);
+    lost.mutable_lost()->set_last_sequence(base + 2 * kBatch + kLost);
+    lost.mutable_lost()->set_count(kLost);
+    lost.mutable_lost()->set_reason("spool_full");
+    ASSERT_TRUE(stream->Write(lost));
+    expected.push_back(base + 2 * kBatch + kLost);
+    ASSERT_TRUE(stream->Write(Batch(base + 2 * kBatch + kLost + 1, base + kRound)));
+    expected.push_back(base + kRound);
+  }
+  ASSERT_TRUE(stream->WritesDone());
+  CollectorMessage reply;
+  std::vector<uint64_t> acks;
+  while (stream->Read(&reply)) {
+    if (reply.has_ack()) acks.push_back(reply.ack().sequence());
+  }
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(acks, expected);
+  EXPECT_EQ(store_->ListEvents({})->size(), static_cast<size_t>(kRounds * 3 * kBatch));
+  auto gaps = store_->CountLostEventGaps("agent-x", absl::InfinitePast(), absl::InfiniteFuture());
+  ASSERT_TRUE(gaps.ok()) << gaps.status();
+  EXPECT_EQ(gaps->gaps, static_cast<uint64_t>(kRounds));
+  EXPECT_EQ(gaps->missing, static_cast<uint64_t>(kRounds) * kLost);
+}
+
 TEST_F(CollectorServiceTest, FirstMessageNotHelloEndsStreamWithFailedPrecondition) {
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", absl::StrCat("Bearer ", key_));

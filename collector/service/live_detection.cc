@@ -36,8 +36,7 @@ LiveDetection::LiveDetection(EventStore* store, std::shared_ptr<const CompiledRu
 
 LiveDetection::~LiveDetection() { Stop(); }
 
-void LiveDetection::Observe(const AgentIdentity& agent,
-                            absl::Span<const cleansweep::v1::Event> events) {
+void LiveDetection::Observe(const AgentIdentity& agent, EventRange events) {
   detector_.Observe(agent.agent_id, events);
 }
 
@@ -55,7 +54,7 @@ void LiveDetection::SetRules(std::shared_ptr<const CompiledRules> rules) {
   absl::Status st = store_->ScanEvents(
       from, absl::InfiniteFuture(), [&](absl::string_view agent, absl::string_view payload) {
         if (event.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-          detector_.Observe(agent, {&event, 1});
+          detector_.Observe(agent, absl::MakeConstSpan(&event, 1));
           ++refilled;
         }
         return absl::OkStatus();

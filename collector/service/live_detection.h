@@ -49,7 +49,7 @@ class LiveDetection {
   LiveDetection& operator=(const LiveDetection&) = delete;
 
   // Thread-safe and cheap: hand over durably stored events.
-  void Observe(const AgentIdentity& agent, absl::Span<const cleansweep::v1::Event> events);
+  void Observe(const AgentIdentity& agent, EventRange events);
 
   // Swaps the rules and refills the windows from the store; judges the
   // sweep answers anew. Thread-safe.

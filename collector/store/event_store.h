@@ -31,6 +31,7 @@
 #include "cleansweep/v1/event.pb.h"
 #include "cleansweep/v1/findings.pb.h"
 #include "collector/coverage/coverage_segments.h"
+#include "collector/store/event_range.h"
 
 namespace cleansweep::collector {
 
@@ -115,7 +116,11 @@ struct AddressHistoryFilter {
 // One agent's batch in a group commit (EventStore::AppendEventGroups).
 struct EventAppend {
   const AgentIdentity* agent;  // borrowed for the call
-  absl::Span<const cleansweep::v1::Event> events;
+  EventRange events;  // borrowed for the call
+  // Empty, or events[i] serialized (borrowed): what the store keeps as the
+  // event's payload, computed by the caller so that the committing thread
+  // does not serialize.
+  absl::Span<const absl::string_view> payloads;
 };
 
 struct AgentSummary {
@@ -205,8 +210,7 @@ class EventStore {
   // agent row, all in one transaction. Returns the highest contiguous sequence
   // stored for the agent (0 when sequence 1 is still missing). Nothing is
   // stored when an error is returned.
-  virtual absl::StatusOr<uint64_t> AppendEvents(const AgentIdentity& agent,
-                                                absl::Span<const cleansweep::v1::Event> events,
+  virtual absl::StatusOr<uint64_t> AppendEvents(const AgentIdentity& agent, EventRange events,
                                                 absl::Time now) = 0;
 
   // Group commit: stores several batches (of any agents) and makes them

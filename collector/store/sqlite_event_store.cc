@@ -27,6 +27,7 @@ absl::Status SqliteEventStore::UpsertAgent(const AgentIdentity& agent, absl::Tim
 absl::Status SqliteEventStore::Close() {
   std::lock_guard<std::mutex> lock(mu_);
   if (db_ == nullptr) return absl::OkStatus();
+  checkpointer_.reset();  // before the connection it hooks into
   for (auto& s : cached_) s.reset();  // finalized, or close would fail with BUSY
   int rc = sqlite3_close(db_);
   if (rc != SQLITE_OK) {
@@ -163,7 +164,14 @@ absl::StatusOr<EventStorePtr> OpenSqliteEventStore(const std::string& path,
                                               *version, ": ", migrated.message()));
     }
   }
-  return EventStorePtr(new SqliteEventStore(guard.release(), path));
+  std::unique_ptr<WalCheckpointer> checkpointer;
+  if (options.background_checkpoints && !options.read_only) {
+    ASSIGN_OR_RETURN(checkpointer,
+                     WalCheckpointer::Start(db, path, options.unsafe_bulk_load ? "OFF" : "FULL"));
+  }
+  auto* store = new SqliteEventStore(guard.release(), path);
+  store->SetCheckpointer(std::move(checkpointer));
+  return EventStorePtr(store);
 }
 
 }  // namespace cleansweep::collector

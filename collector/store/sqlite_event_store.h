@@ -36,6 +36,10 @@ struct SqliteOptions {
   // commit. A crash or power loss may lose or damage what was written; never
   // for a store that acknowledges agents' events.
   bool unsafe_bulk_load = false;
+  // Checkpoint the write-ahead log on a thread and connection of the store's
+  // own (WalCheckpointer) instead of inside the commits: for the collector's
+  // ingest, whose group commits every agent waits on.
+  bool background_checkpoints = false;
   // Migration tests only: migrate no further than this schema version (0 =
   // the newest), leaving the file as an older collector would. A store opened
   // so must only be used for what that version had.

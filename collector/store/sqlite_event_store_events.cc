@@ -37,13 +37,13 @@ EventColumns ColumnsOf(const Event& e) {
 }  // namespace
 
 absl::StatusOr<uint64_t> SqliteEventStore::AppendEvents(const AgentIdentity& agent,
-                                                        absl::Span<const Event> events,
+                                                        EventRange events,
                                                         absl::Time now) {
   std::lock_guard<std::mutex> lock(mu_);
   RETURN_IF_ERROR(CheckOpen());
   Transaction tx(db_);
   RETURN_IF_ERROR(tx.Begin());
-  ASSIGN_OR_RETURN(uint64_t acked, AppendEventsLocked(agent, events, now));
+  ASSIGN_OR_RETURN(uint64_t acked, AppendEventsLocked(agent, events, {}, now));
   RETURN_IF_ERROR(tx.Commit());
   return acked;
 }
@@ -62,7 +62,10 @@ std::vector<absl::StatusOr<uint64_t>> SqliteEventStore::AppendEventGroups(
   results.reserve(batches.size());
   for (const EventAppend& b : batches) {
     if (absl::Status s = Exec(db_, "SAVEPOINT batch"); !s.ok()) return fail_all(s);
-    absl::StatusOr<uint64_t> acked = AppendEventsLocked(*b.agent, b.events, now);
+    absl::StatusOr<uint64_t> acked =
+        b.payloads.size() == b.events.size() || b.payloads.empty()
+            ? AppendEventsLocked(*b.agent, b.events, b.payloads, now)
+            : absl::InvalidArgumentError("payloads do not match the batch's events");
     absl::Status end = Exec(db_, acked.ok() ? "RELEASE batch" : "ROLLBACK TO batch; RELEASE batch");
     if (!end.ok()) return fail_all(end);
     results.push_back(std::move(acked));
@@ -71,9 +74,9 @@ std::vector<absl::StatusOr<uint64_t>> SqliteEventStore::AppendEventGroups(
   return results;
 }
 
-absl::StatusOr<uint64_t> SqliteEventStore::AppendEventsLocked(const AgentIdentity& agent,
-                                                              absl::Span<const Event> events,
-                                                              absl::Time now) {
+absl::StatusOr<uint64_t> SqliteEventStore::AppendEventsLocked(
+    const AgentIdentity& agent, EventRange events, absl::Span<const absl::string_view> payloads,
+    absl::Time now) {
   RETURN_IF_ERROR(ValidateAgentId(agent.agent_id));
   for (const Event& e : events) {
     if (e.sequence() == 0 ||
@@ -94,12 +97,18 @@ absl::StatusOr<uint64_t> SqliteEventStore::AppendEventsLocked(const AgentIdentit
   const int64_t received_us = absl::ToUnixMicros(now);
   // Every bound string outlives its step (SQLITE_STATIC: no copy per row);
   // the payload buffer is reused across rows.
-  std::string& payload = payload_buffer_;
+  std::string& buffer = payload_buffer_;
   static constexpr absl::string_view kNoAddress = "";
   int64_t inserted = 0;  // resent events are not stored again
-  for (const Event& e : events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
     EventColumns cols = ColumnsOf(e);
-    if (!e.SerializeToString(&payload)) {
+    absl::string_view payload;
+    if (!payloads.empty()) {
+      payload = payloads[i];
+    } else if (e.SerializeToString(&buffer)) {
+      payload = buffer;
+    } else {
       return absl::InvalidArgumentError(
           absl::StrCat("event ", e.sequence(), " cannot be serialized"));
     }

@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "collector/store/event_store.h"
+#include "collector/store/wal_checkpointer.h"
 #include "common/sqlite/sqlite_util.h"
 
 namespace cleansweep::collector::sqlite_internal {
@@ -86,9 +87,14 @@ class SqliteEventStore final : public EventStore {
   SqliteEventStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   ~SqliteEventStore() override { Close().IgnoreError(); }
 
+  // Takes over the connection's WAL checkpoints (null: SQLite's own).
+  void SetCheckpointer(std::unique_ptr<WalCheckpointer> checkpointer) {
+    checkpointer_ = std::move(checkpointer);
+  }
+
   absl::Status UpsertAgent(const AgentIdentity& agent, absl::Time now) override;
 
-  absl::StatusOr<uint64_t> AppendEvents(const AgentIdentity& agent, absl::Span<const Event> events,
+  absl::StatusOr<uint64_t> AppendEvents(const AgentIdentity& agent, EventRange events,
                                         absl::Time now) override;
 
   // One transaction (one fsync) for the whole group; each batch inside a
@@ -97,8 +103,10 @@ class SqliteEventStore final : public EventStore {
                                                           absl::Time now) override;
 
   // AppendEvents inside the caller's transaction. mu_ held.
-  absl::StatusOr<uint64_t> AppendEventsLocked(const AgentIdentity& agent,
-                                              absl::Span<const Event> events, absl::Time now);
+  // `payloads`: empty, or events[i] serialized.
+  absl::StatusOr<uint64_t> AppendEventsLocked(const AgentIdentity& agent, EventRange events,
+                                              absl::Span<const absl::string_view> payloads,
+                                              absl::Time now);
 
   absl::StatusOr<uint64_t> RecordLostBefore(const AgentIdentity& agent, uint64_t oldest_sequence,
                                             absl::Time now) override;
@@ -241,6 +249,7 @@ class SqliteEventStore final : public EventStore {
   const std::string path_;
   std::array<std::unique_ptr<Statement>, kCachedSqlCount> cached_;  // guarded by mu_
   std::string payload_buffer_;                                      // guarded by mu_
+  std::unique_ptr<WalCheckpointer> checkpointer_;                   // guarded by mu_
 };
 
 }  // namespace cleansweep::collector::sqlite_internal

@@ -27,6 +27,7 @@
 //               [--agents 100] [--seconds 10] [--batch 500]
 //               [--overload-seconds 20] [--idle-agents 1000] [--idle-hold-seconds 0]
 //               [--phases ceiling,throughput,overload,idle[,detection]]
+//               [--agents-nice 10]
 //               [--rules-src rules]
 // Exit code 0 when every phase ran, 1 on a failure (collector did not start,
 // agents were refused, ...), 2 on bad usage. No goal is asserted here: this is
@@ -95,7 +96,22 @@ struct Flags {
   // The repository's rules/ (worms and detection); the detection phase adds a
   // site whose internal network holds every simulated agent.
   std::string rules_src;
+  // Scheduling priority (nice) of the simulated agents' threads. They stand
+  // for workstations that are other machines in a deployment; on this machine
+  // they would otherwise take the CPU the collector being measured needs.
+  // The collector runs at the priority this program was started with.
+  int agents_nice = 10;
 };
+
+// Lowers the calling thread's priority to `nice` (Linux keeps nice per
+// thread; threads created by it inherit it). No privilege is needed to lower.
+void NiceThisThread(int nice) {
+  if (nice <= 0) return;
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice) != 0) {
+    std::fprintf(stderr, "cs_load_gen: cannot lower the agents' priority: %s\n",
+                 std::strerror(errno));
+  }
+}
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -378,12 +394,28 @@ struct SimAgent {
 
 class AgentFleet {
  public:
-  AgentFleet(const Auth* auth, std::string address, int batch)
-      : auth_(auth), address_(std::move(address)), batch_(batch) {}
+  AgentFleet(const Auth* auth, std::string address, int batch, int nice)
+      : auth_(auth), address_(std::move(address)), batch_(batch), nice_(nice) {}
   ~AgentFleet() { StopAll(); }
 
-  // Starts agents `count` more agents named <prefix>-<n>.
+  // Starts `count` more agents named <prefix>-<n>, from a thread at the
+  // agents' priority (their threads inherit it).
   absl::Status Add(int count, const std::string& prefix) {
+    absl::Status status;
+    std::thread starter([&] {
+      NiceThisThread(nice_);
+      status = AddHere(count, prefix);
+    });
+    starter.join();
+    return status;
+  }
+
+  // Streams that got the collector's answer to Hello (its CaptureConfig).
+  int configured() const { return configured_.load(); }
+  size_t size() const { return agents_.size(); }
+
+ private:
+  absl::Status AddHere(int count, const std::string& prefix) {
     for (int i = 0; i < count; ++i) {
       agent::UplinkOptions o;
       o.collector_address = address_;
@@ -403,10 +435,7 @@ class AgentFleet {
     return absl::OkStatus();
   }
 
-  // Streams that got the collector's answer to Hello (its CaptureConfig).
-  int configured() const { return configured_.load(); }
-  size_t size() const { return agents_.size(); }
-
+ public:
   uint64_t AckedTotal() const {
     uint64_t sum = 0;
     for (const auto& a : agents_) sum += a->uplink->acked_sequence();
@@ -448,6 +477,7 @@ class AgentFleet {
 
  private:
   void Produce() {
+    NiceThisThread(nice_);
     const absl::Time start = absl::Now();
     uint64_t made = 0;
     while (producing_) {
@@ -475,6 +505,7 @@ class AgentFleet {
   const Auth* const auth_;
   const std::string address_;
   const int batch_;
+  const int nice_;
   const EventFactory factory_;
   std::vector<std::unique_ptr<SimAgent>> agents_;
   std::atomic<int> configured_{0};
@@ -667,7 +698,7 @@ absl::StatusOr<Throughput> MeasureCollector(const Flags& flags, const Auth& auth
   auto collector = CollectorProcess::Start(flags, auth, db, extra_args);
   if (!collector.ok()) return collector.status();
   CollectorProcess& c = **collector;
-  AgentFleet fleet(&auth, c.address(), flags.batch);
+  AgentFleet fleet(&auth, c.address(), flags.batch, flags.agents_nice);
   if (absl::Status s = fleet.Add(flags.agents, "measure"); !s.ok()) return s;
   if (!WaitFor([&] { return fleet.configured() >= flags.agents; }, absl::Seconds(60))) {
     return absl::DeadlineExceededError(
@@ -731,6 +762,8 @@ int Run(const Flags& flags) {
   }
   std::printf("agents %d, batch %d events, %.0f s per measurement, work dir %s\n", flags.agents,
               flags.batch, flags.seconds, flags.work_dir.c_str());
+  std::printf("simulated agents at nice %d, the collector at nice %d (--agents-nice)\n",
+              flags.agents_nice, getpriority(PRIO_PROCESS, 0));
   // Other work on the machine lowers every rate below: say how busy it was.
   auto loadavg = ReadWholeFile("/proc/loadavg");
   std::printf("load average at start: %s", loadavg.ok() ? loadavg->c_str() : "unknown\n");
@@ -757,7 +790,7 @@ int Run(const Flags& flags) {
     }
     CollectorProcess& c = **collector;
     PrintRss("started", c);
-    AgentFleet fleet(&*auth, c.address(), flags.batch);
+    AgentFleet fleet(&*auth, c.address(), flags.batch, flags.agents_nice);
     if (absl::Status s = fleet.Add(flags.agents, "load"); !s.ok()) {
       std::fprintf(stderr, "cs_load_gen: %s\n", s.ToString().c_str());
       return 1;
@@ -821,7 +854,7 @@ int Run(const Flags& flags) {
       return 1;
     }
     CollectorProcess& c = **collector;
-    AgentFleet fleet(&*auth, c.address(), flags.batch);
+    AgentFleet fleet(&*auth, c.address(), flags.batch, flags.agents_nice);
     // One agent first, so one-time set-up (TLS, thread pools) is in the baseline.
     if (absl::Status s = fleet.Add(1, "idle"); !s.ok()) {
       std::fprintf(stderr, "cs_load_gen: %s\n", s.ToString().c_str());
@@ -906,6 +939,9 @@ int main(int argc, char** argv) {
       ok = absl::SimpleAtoi(value, &flags.idle_agents) && flags.idle_agents > 0;
     } else if (arg == "--idle-hold-seconds") {
       ok = absl::SimpleAtod(value, &flags.idle_hold_seconds) && flags.idle_hold_seconds >= 0;
+    } else if (arg == "--agents-nice") {
+      ok = absl::SimpleAtoi(value, &flags.agents_nice) && flags.agents_nice >= 0 &&
+           flags.agents_nice <= 19;
     } else if (arg == "--rules-src") {
       flags.rules_src = value;
     } else if (arg == "--phases") {

@@ -12,7 +12,9 @@
 # idle agent (1,000 agents). cs_load_gen options: --agents N, --seconds S,
 # --batch N, --overload-seconds S, --idle-agents N, --idle-hold-seconds S,
 # --phases ceiling,throughput,overload,idle[,detection] (detection: ingest with
-# live detection on and off, and its cost). Exits non-zero if a phase fails.
+# live detection on and off, and its cost), --agents-nice N (priority of the
+# simulated agents, default 10: they stand for other machines; 0 = equal to
+# the collector's). Exits non-zero if a phase fails.
 set -euo pipefail
 
 src_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -21,7 +23,7 @@ args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) build_dir="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
