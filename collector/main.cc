@@ -59,9 +59,16 @@ int main(int argc, char** argv) {
                         "Status page login: a file of USER:HASH lines (make one with "
                         "http-user NAME); needs TLS");
   serve_cmd->add_option("--tls-buffers", serve.tls_buffers,
-                        "Per-connection TLS buffers: lean (OpenSSL frees idle record buffers, "
-                        "1 KiB BIO pairs) or default (gRPC's and OpenSSL's sizes)")
+                        "With --tls-termination grpc, per-connection TLS buffers: lean (OpenSSL "
+                        "frees idle record buffers, 1 KiB BIO pairs) or default (gRPC's and "
+                        "OpenSSL's sizes)")
       ->check(CLI::IsMember({"lean", "default"}))
+      ->capture_default_str();
+  serve_cmd->add_option("--tls-termination", serve.tls_termination,
+                        "Who runs the agents' TLS: relay (the collector's own TLS endpoint "
+                        "relaying to gRPC inside the process: least memory per idle agent) or "
+                        "grpc (gRPC's TLS layer, tuned by --tls-buffers)")
+      ->check(CLI::IsMember({"relay", "grpc"}))
       ->capture_default_str();
   serve_cmd->add_option("--malloc-mmap-threshold", serve.malloc_mmap_threshold,
                         "Bytes from which an allocation gets pages of its own (glibc "

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -31,6 +32,7 @@
 #include "collector/service/capture_config_broadcast.h"
 #include "collector/service/collector_service.h"
 #include "collector/service/tls_buffers.h"
+#include "collector/service/tls_terminator.h"
 #include "collector/cli/sweep_command.h"
 #include "collector/service/admin_service.h"
 #include "collector/sweep/sweep_coordinator.h"
@@ -117,6 +119,9 @@ int RunServe(const ServeConfig& config, const StatusPageStarter& start_status_pa
   sigaddset(&signals, SIGTERM);
   if (!config.rules_dir.empty()) sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A write to a connection the agent reset is an error to handle, not a
+  // reason to die (OpenSSL writes to the relay's sockets with write(2)).
+  signal(SIGPIPE, SIG_IGN);
   TuneMallocForServe(config.malloc_mmap_threshold);
   SetLogProgramName("collector");
   if (!config.insecure && (config.tls_cert_file.empty() || config.tls_key_file.empty())) {
@@ -171,6 +176,10 @@ int RunServe(const ServeConfig& config, const StatusPageStarter& start_status_pa
   }
 
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  // With the relay, TLS is done by the collector's own endpoint and gRPC
+  // only sees decrypted connections handed over inside the process.
+  const bool relay_tls = !config.insecure && config.tls_termination == "relay";
+  TlsTerminatorOptions relay_options;
   if (config.insecure) {
     LOG_WARNING("*** --insecure: serving PLAIN TEXT on %s; enrollment secrets, node keys and "
                 "events can be read and forged on the network. Use only for local tests. ***",
@@ -181,10 +190,17 @@ int RunServe(const ServeConfig& config, const StatusPageStarter& start_status_pa
     if (!cert.ok()) return Fail(cert.status().message());
     absl::StatusOr<std::string> key = ReadFile(config.tls_key_file, "--tls-key");
     if (!key.ok()) return Fail(key.status().message());
-    grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
-    ssl.pem_key_cert_pairs.push_back({*key, *cert});
-    credentials = grpc::SslServerCredentials(ssl);
-    ConfigureTlsBuffers(config.tls_buffers != "default");
+    if (relay_tls) {
+      relay_options.cert_chain_pem = *cert;
+      relay_options.private_key_pem = *key;
+      LOG_INFO("TLS: the collector's relay (OpenSSL, record buffers released while idle), "
+               "gRPC behind it in the process");
+    } else {
+      grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+      ssl.pem_key_cert_pairs.push_back({*key, *cert});
+      credentials = grpc::SslServerCredentials(ssl);
+      ConfigureTlsBuffers(config.tls_buffers != "default");
+    }
   }
 
   SqliteOptions store_options;
@@ -242,6 +258,14 @@ int RunServe(const ServeConfig& config, const StatusPageStarter& start_status_pa
     if (detection != nullptr) detection->Observe(agent, events);
   };
   service_options.capture_config_broadcast = &capture_broadcast;
+  // Set once the relay runs; it is the only way in, so no call comes before.
+  std::atomic<TlsTerminator*> relay_for_peers{nullptr};
+  if (relay_tls) {
+    service_options.peer_of = [&relay_for_peers](const std::string& grpc_peer) {
+      TlsTerminator* relay = relay_for_peers.load();
+      return relay != nullptr ? relay->PeerOf(grpc_peer) : grpc_peer;
+    };
+  }
   CollectorService service(store->get(), service_options);
 
   // The status page reads the database through a connection of its own,
@@ -284,7 +308,7 @@ int RunServe(const ServeConfig& config, const StatusPageStarter& start_status_pa
 
   int selected_port = 0;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen_address, credentials, &selected_port);
+  if (!relay_tls) builder.AddListeningPort(config.listen_address, credentials, &selected_port);
   builder.RegisterService(&service);
   builder.SetMaxReceiveMessageSize(32 << 20);
   // gRPC enables SO_REUSEPORT by default: a second collector would silently
@@ -296,8 +320,9 @@ int RunServe(const ServeConfig& config, const StatusPageStarter& start_status_pa
   // Thousands of mostly idle agents, and back-pressure when they offer more
   // than the disk stores (README "Measured" has the figures):
   //  - a fixed per-stream window (no BDP probing, which grows it to MiBs):
-  //    an agent can have at most this much unread data here besides the one
-  //    batch being stored, whatever it offers;
+  //    an agent can have at most this much unread data here besides the two
+  //    batches with the writer (one stored, one parsed), whatever it offers;
+  //    256 KiB holds the next batch of 500 events while one is stored;
   //  - 1 KiB TLS frames written (the protector buffer gRPC keeps per
   //    connection) and 4 KiB first read buffers, instead of 16 KiB / 8 KiB;
   //  - a memory quota for gRPC's buffers: under pressure it shrinks them
@@ -312,6 +337,27 @@ int RunServe(const ServeConfig& config, const StatusPageStarter& start_status_pa
   quota.Resize(256 << 20);
   builder.SetResourceQuota(quota);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::unique_ptr<TlsTerminator> relay;
+  if (server != nullptr && relay_tls) {
+    grpc::Server* grpc_server = server.get();
+    relay_options.hand_off = [grpc_server](int fd) {
+      grpc::AddInsecureChannelFromFd(grpc_server, fd);
+    };
+    absl::StatusOr<std::unique_ptr<TlsTerminator>> started =
+        TlsTerminator::Start(config.listen_address, std::move(relay_options));
+    if (!started.ok()) {
+      server->Shutdown();
+      if (absl::IsInvalidArgument(started.status()) &&
+          !absl::StrContains(started.status().message(), "listen address")) {
+        return Fail(started.status().message());  // certificate or key
+      }
+      return Fail(absl::StrCat(started.status().message(),
+                               " (address in use, not local, or malformed? use HOST:PORT)"));
+    }
+    relay = *std::move(started);
+    relay_for_peers.store(relay.get());
+    selected_port = relay->port();
+  }
   if (server == nullptr || selected_port == 0) {
     return Fail(absl::StrCat("cannot listen on ", config.listen_address,
                              " (address in use, not local, or malformed? use HOST:PORT)"));
@@ -333,6 +379,7 @@ int RunServe(const ServeConfig& config, const StatusPageStarter& start_status_pa
   // acknowledged is resent by the agents on reconnect (duplicates are ignored).
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server->Wait();
+  if (relay != nullptr) relay->Stop();  // after the calls ended: their last writes went out
   server.reset();
   admin.reset();  // removes the socket
   status_page.reset();

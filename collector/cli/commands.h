@@ -54,6 +54,11 @@ struct ServeConfig {
   // OpenSSL free idle record buffers and gives gRPC's TLS BIO pairs 1 KiB
   // buffers (service/tls_buffers.h); "default" keeps gRPC's and OpenSSL's.
   std::string tls_buffers = "lean";
+  // Who runs the agents' TLS: "relay" (the collector's own TLS endpoint,
+  // service/tls_terminator.h, relaying to gRPC in plain text inside the
+  // process: least memory per idle agent) or "grpc" (gRPC's TLS layer, with
+  // --tls-buffers).
+  std::string tls_termination = "relay";
   // glibc's M_MMAP_THRESHOLD in bytes: allocations at least this large get
   // pages of their own, resident only once written and returned when freed.
   // 8192 makes idle agents cheaper but slows the SQLite writer (README

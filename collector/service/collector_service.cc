@@ -49,10 +49,10 @@ absl::Span<const absl::string_view> SerializeEach(EventRange events,
 // One agent stream. Deletes itself in OnDone.
 class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, CollectorMessage> {
  public:
-  AgentStreamReactor(grpc::CallbackServerContext* context, EventStore* store,
+  AgentStreamReactor(grpc::CallbackServerContext* context, std::string peer, EventStore* store,
                      AgentEnrollment* enrollment, CaptureConfigBroadcast* broadcast,
                      BatchWriter* writer = nullptr, SweepCoordinator* sweeps = nullptr)
-      : handler_(store, &hello_config_, context->peer()),
+      : handler_(store, &hello_config_, std::move(peer)),
         writer_(writer),
         broadcast_(broadcast),
         sweeps_(sweeps) {
@@ -403,17 +403,21 @@ CollectorService::CollectorService(EventStore* store, CollectorServiceOptions op
       broadcast_(options_.capture_config_broadcast != nullptr ? options_.capture_config_broadcast
                                                               : own_broadcast_.get()) {}
 
+std::string CollectorService::PeerOf(const grpc::CallbackServerContext& context) const {
+  return options_.peer_of ? options_.peer_of(context.peer()) : context.peer();
+}
+
 grpc::ServerBidiReactor<AgentMessage, CollectorMessage>* CollectorService::Connect(
     grpc::CallbackServerContext* context) {
-  return new AgentStreamReactor(context, store_, &enrollment_, broadcast_, &writer_,
-                                options_.sweeps);
+  return new AgentStreamReactor(context, PeerOf(*context), store_, &enrollment_, broadcast_,
+                                &writer_, options_.sweeps);
 }
 
 grpc::ServerUnaryReactor* CollectorService::Enroll(grpc::CallbackServerContext* context,
                                                    const cleansweep::v1::EnrollRequest* request,
                                                    cleansweep::v1::EnrollResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const std::string peer = context->peer();
+  const std::string peer = PeerOf(*context);
   absl::StatusOr<cleansweep::v1::EnrollResponse> enrolled = enrollment_.Enroll(*request, peer);
   if (!enrolled.ok()) {
     LOG_WARNING("refused enrollment of agent id '%s' from %s: %s",

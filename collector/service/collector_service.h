@@ -61,6 +61,9 @@ struct CollectorServiceOptions {
   // Borrowed; must outlive the grpc::Server. Null: no sweeps (answers are
   // ignored).
   SweepCoordinator* sweeps = nullptr;
+  // Maps gRPC's peer string to the agent's address (logs, the stored peer);
+  // empty: gRPC's is used. For connections relayed by TlsTerminator ("fd:N").
+  std::function<std::string(const std::string& grpc_peer)> peer_of;
 };
 
 class CollectorService final : public cleansweep::v1::Collector::CallbackService {
@@ -75,6 +78,8 @@ class CollectorService final : public cleansweep::v1::Collector::CallbackService
                                    cleansweep::v1::EnrollResponse* response) override;
 
  private:
+  std::string PeerOf(const grpc::CallbackServerContext& context) const;
+
   EventStore* const store_;
   const CollectorServiceOptions options_;
   AgentEnrollment enrollment_;

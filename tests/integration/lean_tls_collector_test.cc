@@ -1,12 +1,15 @@
-// The collector's TLS buffer modes (serve --tls-buffers, collector/service/
-// tls_buffers.h) with the real binary: in "lean" mode gRPC's BIO pairs hold
-// 1 KiB and OpenSSL frees idle record buffers, so every agent batch (records
-// of up to 16 KiB) crosses the pair in pieces and a capture configuration
-// larger than the 1 KiB records the collector writes goes out in several.
-// Either way each event must arrive once and intact, and the configuration
-// whole; "default" is the same exchange with gRPC's and OpenSSL's sizes. A
-// server certificate of several KiB makes the handshake's first flight larger
-// than the lean pair too.
+// The collector's TLS modes with the real binary. "relay" (the default,
+// serve --tls-termination relay, collector/service/tls_terminator.h): the
+// collector's own TLS endpoint decrypts and relays to gRPC through a
+// socketpair, holding back what gRPC cannot take yet. gRPC's own TLS
+// (--tls-termination grpc) with --tls-buffers lean (collector/service/
+// tls_buffers.h): gRPC's BIO pairs hold 1 KiB and OpenSSL frees idle record
+// buffers, so every agent batch (records of up to 16 KiB) crosses the pair in
+// pieces and a capture configuration larger than the 1 KiB records the
+// collector writes goes out in several; --tls-buffers default: gRPC's and
+// OpenSSL's sizes. Each way every event must arrive once and intact, and the
+// configuration whole. A server certificate of several KiB makes the
+// handshake's first flight larger than the lean pair too.
 #include <unistd.h>
 
 #include <map>
@@ -36,19 +39,30 @@ using cleansweep::agent::UplinkOptions;
 using google::protobuf::util::MessageDifferencer;
 using ::testing::HasSubstr;
 
-class LeanTlsCollectorTest : public ::testing::TestWithParam<const char*> {};
+class LeanTlsCollectorTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  // serve's flags for the mode under test.
+  static std::vector<std::string> ModeArgs(const std::string& mode) {
+    if (mode == "relay") return {"--tls-termination", "relay"};
+    return {"--tls-termination", "grpc", "--tls-buffers", mode};
+  }
+  // What serve logs when the mode is in effect, not only requested (the
+  // interposition needs the executable's exported symbols).
+  static std::string ModeLog(const std::string& mode) {
+    if (mode == "relay") return "TLS: the collector's relay";
+    return mode == "lean" ? "TLS buffers: lean (" : "TLS buffers: default (";
+  }
+};
 
 TEST_P(LeanTlsCollectorTest, LargeBatchesAndALargeConfigurationArriveWhole) {
   const std::string mode = GetParam();
   TlsCollectorEnv env;
   // 1,000 worm ports: a configuration message of several KiB.
-  auto collector = env.StartCollector(
-      "127.0.0.1:0", {"--tls-buffers", mode, "--worm-ports", "tcp:20000-20999"});
+  std::vector<std::string> args = ModeArgs(mode);
+  args.insert(args.end(), {"--worm-ports", "tcp:20000-20999"});
+  auto collector = env.StartCollector("127.0.0.1:0", args);
   ASSERT_NE(collector, nullptr);
-  // The mode is in effect, not only requested (the interposition needs the
-  // executable's exported symbols).
-  EXPECT_THAT(collector->stderr_text(),
-              HasSubstr(mode == "lean" ? "TLS buffers: lean (" : "TLS buffers: default ("));
+  EXPECT_THAT(collector->stderr_text(), HasSubstr(ModeLog(mode)));
 
   UplinkOptions o = env.EnrolledOptions(*collector, "ws-lean");
   ASSERT_FALSE(o.token.empty());
@@ -112,7 +126,7 @@ TEST_P(LeanTlsCollectorTest, AgentsConnectWhenTheCertificateIsLargerThanTheBuffe
   ASSERT_EQ(made.exit_code, 0) << made.stderr_text;
   ASSERT_GT(ReadFileOrDie(env.path("server.pem")).size(), 8000u);
 
-  auto collector = env.StartCollector("127.0.0.1:0", {"--tls-buffers", mode});
+  auto collector = env.StartCollector("127.0.0.1:0", ModeArgs(mode));
   ASSERT_NE(collector, nullptr);
   // Enrollment and the stream: two handshakes with the large certificate.
   UplinkOptions o = env.EnrolledOptions(*collector, "ws-big-cert");
@@ -129,7 +143,7 @@ TEST_P(LeanTlsCollectorTest, AgentsConnectWhenTheCertificateIsLargerThanTheBuffe
   EXPECT_EQ(env.StoredEvents("ws-big-cert").size(), kEvents);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, LeanTlsCollectorTest, ::testing::Values("lean", "default"));
+INSTANTIATE_TEST_SUITE_P(Modes, LeanTlsCollectorTest, ::testing::Values("relay", "lean", "default"));
 
 }  // namespace
 }  // namespace cleansweep::testing
