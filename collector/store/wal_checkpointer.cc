@@ -6,7 +6,8 @@
 namespace cleansweep::collector {
 
 absl::StatusOr<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Start(
-    sqlite3* writer, const std::string& path, const std::string& synchronous, int pages) {
+    sqlite3* writer, const std::string& path, const std::string& synchronous, int pages,
+    int hard_pages) {
   sqlite3* own = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &own, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
@@ -23,11 +24,11 @@ absl::StatusOr<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Start(
     sqlite3_close(own);
     return absl::InternalError(absl::StrCat(pragma, " on ", path, ": ", why));
   }
-  return std::unique_ptr<WalCheckpointer>(new WalCheckpointer(writer, own, pages));
+  return std::unique_ptr<WalCheckpointer>(new WalCheckpointer(writer, own, pages, hard_pages));
 }
 
-WalCheckpointer::WalCheckpointer(sqlite3* writer, sqlite3* own, int pages)
-    : writer_(writer), own_(own), pages_(pages) {
+WalCheckpointer::WalCheckpointer(sqlite3* writer, sqlite3* own, int pages, int hard_pages)
+    : writer_(writer), own_(own), pages_(pages), hard_pages_(hard_pages) {
   thread_ = std::thread([this] { Loop(); });
   // Replaces the automatic checkpoint (which is itself this hook).
   sqlite3_wal_hook(writer_, &WalCheckpointer::OnCommit, this);
@@ -55,10 +56,21 @@ bool WalCheckpointer::WaitUntilIdle(absl::Duration timeout) const {
                            [&] { return !wanted_ && !running_; });
 }
 
-// Runs inside every commit on the writer: only records and wakes.
-int WalCheckpointer::OnCommit(void* self_ptr, sqlite3* /*db*/, const char* /*name*/,
-                              int wal_pages) {
+uint64_t WalCheckpointer::writer_checkpoints() const { return writer_checkpoints_.load(); }
+
+// Runs inside every commit on the writer: only wakes the thread, unless the
+// log has grown past hard_pages.
+int WalCheckpointer::OnCommit(void* self_ptr, sqlite3* db, const char* name, int wal_pages) {
   auto* self = static_cast<WalCheckpointer*>(self_ptr);
+  if (wal_pages >= self->hard_pages_) {
+    // Nothing else writes now, so this one copies the whole log (unless the
+    // thread's checkpoint holds the lock: then the next commit tries again).
+    if (sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
+        SQLITE_OK) {
+      self->writer_checkpoints_.fetch_add(1);
+    }
+    return SQLITE_OK;
+  }
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(self->mu_);

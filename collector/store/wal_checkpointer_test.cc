@@ -97,6 +97,24 @@ TEST_F(WalCheckpointerTest, TakesOverTheWritersCheckpoints) {
   sqlite3_close(reader);
 }
 
+// A writer that never leaves the thread a moment to finish still has its
+// log start over: past hard_pages it checkpoints inside its own commit.
+TEST_F(WalCheckpointerTest, TheLogStaysBoundedWhenTheThreadNeverCatchesUp) {
+  auto checkpointer =
+      WalCheckpointer::Start(db_, path_, "FULL", /*pages=*/1 << 30, /*hard_pages=*/64);
+  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status();
+  InsertRows(0, 1000);
+  EXPECT_EQ((*checkpointer)->checkpoints(), 0u);  // the thread was never asked
+  EXPECT_GE((*checkpointer)->writer_checkpoints(), 10u);
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db_, "PRAGMA wal_checkpoint(PASSIVE)", -1, &s, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_LE(sqlite3_column_int(s, 1), 64 + 8);  // frames in the log: at most one commit past
+  sqlite3_finalize(s);
+  EXPECT_LT(WalBytes(), 100 * 4096);
+  EXPECT_EQ(CountRows(db_), 1000);
+}
+
 TEST_F(WalCheckpointerTest, AMissingDatabaseIsAnError) {
   auto bad = WalCheckpointer::Start(db_, dir_ + "/none/x.db", "FULL");
   ASSERT_FALSE(bad.ok());
