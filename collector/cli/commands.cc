@@ -252,11 +252,25 @@ int RunServe(const ServeConfig& config, const StatusPageStarter& start_status_pa
   // Events durably stored by this process (the status page's ingest counter).
   auto ingested = std::make_shared<std::atomic<uint64_t>>(0);
   service_options.on_events_stored = [detection = live.get(), ingested](
-                                         const AgentIdentity& agent,
-                                         EventRange events) {
+                                         const AgentIdentity& agent, EventRange events,
+                                         const std::shared_ptr<void>& prepared) {
     ingested->fetch_add(events.size(), std::memory_order_relaxed);
-    if (detection != nullptr) detection->Observe(agent, events);
+    if (detection == nullptr) return;
+    if (prepared != nullptr) {
+      detection->Admit(std::move(*static_cast<LiveDetector::Classified*>(prepared.get())), agent,
+                       events);
+    } else {
+      detection->Observe(agent, events);
+    }
   };
+  if (live != nullptr) {
+    // Classified on the streams' threads; the writer thread only admits.
+    service_options.prepare_stored = [detection = live.get()](const AgentIdentity& agent,
+                                                               EventRange events) {
+      return std::static_pointer_cast<void>(
+          std::make_shared<LiveDetector::Classified>(detection->Classify(agent, events)));
+    };
+  }
   service_options.capture_config_broadcast = &capture_broadcast;
   // Set once the relay runs; it is the only way in, so no call comes before.
   std::atomic<TlsTerminator*> relay_for_peers{nullptr};

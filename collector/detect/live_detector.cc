@@ -54,6 +54,36 @@ void LiveDetector::Observe(absl::string_view agent_id, EventRange events) {
   }
 }
 
+LiveDetector::Classified LiveDetector::Classify(absl::string_view agent_id,
+                                                EventRange events) const {
+  Classified out;
+  uint32_t agent = 0;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    out.rules = rules_;
+    agent = queue_agents_.Intern(agent_id);
+  }
+  out.events = events.size();
+  for (const cleansweep::v1::Event& e : events) {
+    std::optional<HostFact> hf = ExtractFact(*out.rules, agent, e);
+    if (hf) out.facts.push_back(Classified::Entry{hf->host, hf->fact});
+  }
+  return out;
+}
+
+void LiveDetector::Admit(Classified classified, absl::string_view agent_id, EventRange events) {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (classified.rules == rules_) {
+      events_observed_ += classified.events;
+      queue_.reserve(queue_.size() + classified.facts.size());
+      for (Classified::Entry& f : classified.facts) queue_.push_back(Queued{f.host, f.fact});
+      return;
+    }
+  }
+  Observe(agent_id, events);  // new rules meanwhile: classified with them
+}
+
 void LiveDetector::SetRules(std::shared_ptr<const CompiledRules> rules) {
   absl::MutexLock judge(&judge_mu_);
   absl::MutexLock lock(&queue_mu_);

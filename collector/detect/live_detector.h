@@ -70,10 +70,35 @@ struct LiveDetectorStats {
 
 class LiveDetector {
  public:
+  // A batch's facts, classified before the batch is stored (Classify) and
+  // taken in once it is (Admit).
+  class Classified {
+   public:
+    Classified() = default;
+
+   private:
+    friend class LiveDetector;
+    struct Entry {
+      IpAddress host;
+      Fact fact;
+    };
+    std::shared_ptr<const CompiledRules> rules;  // they were classified with
+    std::vector<Entry> facts;
+    uint64_t events = 0;
+  };
+
   LiveDetector(std::shared_ptr<const CompiledRules> rules, LiveDetectorOptions options);
 
   // Thread-safe; cheap. Events the rules do not judge are dropped here.
   void Observe(absl::string_view agent_id, EventRange events);
+
+  // Observe in two steps, so that the work can be done off the thread that
+  // stores batches: Classify (thread-safe, any thread, before the batch is
+  // durably stored) extracts the facts; Admit (after it is stored) queues
+  // them, exactly as Observe would have. `events` are the same events: if
+  // the rules changed in between they are classified again.
+  Classified Classify(absl::string_view agent_id, EventRange events) const;
+  void Admit(Classified classified, absl::string_view agent_id, EventRange events);
 
   // Re-judges every host that received facts since the last call. Returns the
   // hosts whose findings changed, ordered by address. Serialised internally.
@@ -111,7 +136,8 @@ class LiveDetector {
 
   mutable absl::Mutex queue_mu_;
   std::shared_ptr<const CompiledRules> rules_ ABSL_GUARDED_BY(queue_mu_);
-  AgentIds queue_agents_ ABSL_GUARDED_BY(queue_mu_);
+  // Interning only appends, so Classify (const) may add an agent's name.
+  mutable AgentIds queue_agents_ ABSL_GUARDED_BY(queue_mu_);
   size_t agents_copied_ ABSL_GUARDED_BY(queue_mu_) = 0;  // names already in agents_
   std::vector<Queued> queue_ ABSL_GUARDED_BY(queue_mu_);
   uint64_t events_observed_ ABSL_GUARDED_BY(queue_mu_) = 0;

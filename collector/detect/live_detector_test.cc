@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -82,6 +83,54 @@ TEST(LiveDetectorTest, ArrivalInAnyOrderAndChunkingGivesTheBatchFindings) {
     live.Judge();
     ExpectSame(live.Current(), want);
   }
+}
+
+// Classify (before the store) then Admit (after) is Observe in two steps:
+// the same findings as the batch evaluation, whatever the chunking, with
+// the classification done from several threads at once.
+TEST(LiveDetectorTest, ClassifyThenAdmitGivesTheBatchFindings) {
+  std::vector<AgentEvent> events = RandomFleet(17, 600, 3000);
+  const std::vector<Finding> want = Batch(events);
+  ASSERT_GT(want.size(), 10u);
+  LiveDetector live(TestRules(), LiveDetectorOptions{.retention = absl::Hours(2)});
+  // Four threads classify a quarter each; admitted afterwards in any order.
+  std::vector<std::vector<LiveDetector::Classified>> classified(4);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = t; i < events.size(); i += 4) {
+        classified[t].push_back(
+            live.Classify(events[i].agent, absl::MakeConstSpan(&events[i].event, 1)));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (size_t t = 0; t < 4; ++t) {
+    for (size_t k = 0; k < classified[t].size(); ++k) {
+      const AgentEvent& e = events[t + 4 * k];
+      live.Admit(std::move(classified[t][k]), e.agent, absl::MakeConstSpan(&e.event, 1));
+    }
+  }
+  live.Judge();
+  ExpectSame(live.Current(), want);
+  EXPECT_EQ(live.stats().events_observed, events.size());
+}
+
+// Rules replaced between Classify and Admit: the facts classified with the
+// old rules are not used; the events are classified with the new ones.
+TEST(LiveDetectorTest, AdmitAfterNewRulesClassifiesAgain) {
+  LiveDetector live(TestRules(), {});
+  std::vector<Event> a = {Smtp(1, 0, "10.1.1.7", "203.0.113.1"), Smtp(2, 1, "10.1.1.7", "203.0.113.2"),
+                          Smtp(3, 2, "10.1.1.7", "203.0.113.3")};
+  LiveDetector::Classified early = live.Classify("ws7", a);
+  // Other rules: this host is no longer inside the site, so nothing is kept.
+  std::shared_ptr<CompiledRules> outside = std::make_shared<CompiledRules>(*TestRules());
+  outside->internal = CidrSet();
+  live.SetRules(outside);
+  live.Admit(std::move(early), "ws7", a);
+  live.Judge();
+  EXPECT_TRUE(live.Current().empty());
+  EXPECT_EQ(live.stats().facts_judged, 0u);
 }
 
 TEST(LiveDetectorTest, JudgeReportsOnlyHostsWhoseFindingsChanged) {

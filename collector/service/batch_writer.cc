@@ -13,11 +13,13 @@ BatchWriter::BatchWriter(EventStore* store, BatchWriterOptions options,
 BatchWriter::~BatchWriter() { Stop(); }
 
 void BatchWriter::Submit(AgentIdentity agent, EventRange events,
-                         absl::Span<const absl::string_view> payloads, Done done) {
+                         absl::Span<const absl::string_view> payloads,
+                         std::shared_ptr<void> prepared, Done done) {
   Pending pending;
   pending.agent = std::move(agent);
   pending.events = events;
   pending.payloads = payloads;
+  pending.prepared = std::move(prepared);
   pending.done = std::move(done);
   Enqueue(std::move(pending));
 }
@@ -113,7 +115,9 @@ void BatchWriter::Commit(std::vector<Pending>* group) {
     absl::StatusOr<uint64_t> result =
         i < results.size() ? std::move(results[i])
                            : absl::InternalError("the store returned too few results");
-    if (result.ok() && options_.on_stored) options_.on_stored((*group)[i].agent, (*group)[i].events);
+    if (result.ok() && options_.on_stored) {
+      options_.on_stored((*group)[i].agent, (*group)[i].events, (*group)[i].prepared);
+    }
     (*group)[i].done(std::move(result));
   }
 }

@@ -49,7 +49,10 @@ struct BatchWriterOptions {
   // Called on the writer thread with each batch the store accepted, after the
   // commit and before its `done` (the live detector observes here, so it
   // only ever judges durably stored events). Must be cheap and must not block.
-  std::function<void(const AgentIdentity& agent, EventRange events)> on_stored;
+  // `prepared`: what the submitter passed along with the batch (or null).
+  std::function<void(const AgentIdentity& agent, EventRange events,
+                     const std::shared_ptr<void>& prepared)>
+      on_stored;
 };
 
 class BatchWriter {
@@ -70,7 +73,8 @@ class BatchWriter {
   // lends the batch gRPC parsed, without a copy). `payloads`: empty, or
   // events[i] serialized, also borrowed (EventAppend::payloads).
   void Submit(AgentIdentity agent, EventRange events,
-              absl::Span<const absl::string_view> payloads, Done done);
+              absl::Span<const absl::string_view> payloads, std::shared_ptr<void> prepared,
+              Done done);
   // The same with events the writer owns until the batch is completed.
   void Submit(AgentIdentity agent, std::vector<cleansweep::v1::Event> events, Done done);
 
@@ -88,6 +92,7 @@ class BatchWriter {
     std::vector<cleansweep::v1::Event> owned;  // empty when borrowed
     EventRange events;  // `owned`, or the caller's events
     absl::Span<const absl::string_view> payloads;
+    std::shared_ptr<void> prepared;  // for on_stored
     Done done;
   };
 

@@ -137,7 +137,8 @@ TEST_F(BatchWriterTest, ARefusedBatchDoesNotTakeTheOthersInItsGroupDown) {
 TEST_F(BatchWriterTest, OnStoredSeesAcceptedBatchesOnlyAndBeforeTheirAck) {
   std::vector<std::string> observed;  // written and read on the writer thread only
   BatchWriterOptions options;
-  options.on_stored = [&](const AgentIdentity& agent, EventRange events) {
+  options.on_stored = [&](const AgentIdentity& agent, EventRange events,
+                          const std::shared_ptr<void>& /*prepared*/) {
     observed.push_back(absl::StrCat(agent.agent_id, ":", events.size(), ":",
                                     CommittedEvents(agent.agent_id)));
   };

@@ -49,11 +49,15 @@ absl::Span<const absl::string_view> SerializeEach(EventRange events,
 // One agent stream. Deletes itself in OnDone.
 class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, CollectorMessage> {
  public:
+  using Prepare = std::function<std::shared_ptr<void>(const AgentIdentity&, EventRange)>;
+
   AgentStreamReactor(grpc::CallbackServerContext* context, std::string peer, EventStore* store,
                      AgentEnrollment* enrollment, CaptureConfigBroadcast* broadcast,
-                     BatchWriter* writer = nullptr, SweepCoordinator* sweeps = nullptr)
+                     BatchWriter* writer = nullptr, SweepCoordinator* sweeps = nullptr,
+                     const Prepare* prepare = nullptr)
       : handler_(store, &hello_config_, std::move(peer)),
         writer_(writer),
+        prepare_(prepare),
         broadcast_(broadcast),
         sweeps_(sweeps) {
     absl::StatusOr<std::string> agent_id = enrollment->Authenticate(AuthorizationOf(*context));
@@ -238,7 +242,10 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
       // which must not be read into again until it is stored.
       arenas_in_writer_.push_back(std::move(reading_arena_));
     }
-    writer_->Submit(handler_.identity(), events, payloads,
+    // The live detector's classification, here rather than on the writer.
+    std::shared_ptr<void> prepared =
+        prepare_ != nullptr && *prepare_ ? (*prepare_)(handler_.identity(), events) : nullptr;
+    writer_->Submit(handler_.identity(), events, payloads, std::move(prepared),
                     [this, count](absl::StatusOr<uint64_t> acked) { OnBatchStored(count, acked); });
     std::lock_guard<std::mutex> lock(mu_);
     MaybeReadNextBatchLocked();
@@ -358,6 +365,7 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
   cleansweep::v1::CaptureConfig hello_config_;
   AgentStreamHandler handler_;
   BatchWriter* const writer_;  // group commit of event batches; null = store inline
+  const Prepare* const prepare_;  // the service's prepare_stored (may be empty or null)
   CaptureConfigBroadcast* const broadcast_;
   uint64_t subscription_id_ = 0;  // 0: not subscribed (refused stream)
   SweepCoordinator* const sweeps_;  // null: no sweeps
@@ -410,7 +418,7 @@ std::string CollectorService::PeerOf(const grpc::CallbackServerContext& context)
 grpc::ServerBidiReactor<AgentMessage, CollectorMessage>* CollectorService::Connect(
     grpc::CallbackServerContext* context) {
   return new AgentStreamReactor(context, PeerOf(*context), store_, &enrollment_, broadcast_,
-                                &writer_, options_.sweeps);
+                                &writer_, options_.sweeps, &options_.prepare_stored);
 }
 
 grpc::ServerUnaryReactor* CollectorService::Enroll(grpc::CallbackServerContext* context,

@@ -57,7 +57,14 @@ struct CollectorServiceOptions {
   CaptureConfigBroadcast* capture_config_broadcast = nullptr;
   // Called with every batch once durably stored (the live detector); see
   // BatchWriterOptions::on_stored. Empty: nothing is called.
-  std::function<void(const AgentIdentity&, EventRange)> on_events_stored;
+  std::function<void(const AgentIdentity&, EventRange, const std::shared_ptr<void>& prepared)>
+      on_events_stored;
+  // Called on the stream's thread with each batch before it goes to the
+  // writer (in parallel with the commits of others): work for
+  // on_events_stored that needs no durability (the live detector's
+  // classification), so that the writer thread does not do it. Its result
+  // is on_events_stored's `prepared`. Empty: `prepared` is null.
+  std::function<std::shared_ptr<void>(const AgentIdentity&, EventRange)> prepare_stored;
   // Borrowed; must outlive the grpc::Server. Null: no sweeps (answers are
   // ignored).
   SweepCoordinator* sweeps = nullptr;

@@ -40,6 +40,16 @@ void LiveDetection::Observe(const AgentIdentity& agent, EventRange events) {
   detector_.Observe(agent.agent_id, events);
 }
 
+LiveDetector::Classified LiveDetection::Classify(const AgentIdentity& agent,
+                                                 EventRange events) const {
+  return detector_.Classify(agent.agent_id, events);
+}
+
+void LiveDetection::Admit(LiveDetector::Classified classified, const AgentIdentity& agent,
+                          EventRange events) {
+  detector_.Admit(std::move(classified), agent.agent_id, events);
+}
+
 void LiveDetection::SetRules(std::shared_ptr<const CompiledRules> rules) {
   std::lock_guard<std::mutex> round(round_mu_);
   const int64_t newest = detector_.stats().newest_time_us;

@@ -50,6 +50,10 @@ class LiveDetection {
 
   // Thread-safe and cheap: hand over durably stored events.
   void Observe(const AgentIdentity& agent, EventRange events);
+  // Observe in two steps (LiveDetector::Classify/Admit): Classify on any
+  // thread before the events are stored, Admit once they are.
+  LiveDetector::Classified Classify(const AgentIdentity& agent, EventRange events) const;
+  void Admit(LiveDetector::Classified classified, const AgentIdentity& agent, EventRange events);
 
   // Swaps the rules and refills the windows from the store; judges the
   // sweep answers anew. Thread-safe.
