@@ -119,6 +119,10 @@ std::string PeerString(const sockaddr_storage& addr) {
     return absl::StrCat("ipv4:", host, ":", ntohs(in->sin_port));
   }
   const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+  if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {  // an IPv4 agent on a dual-stack socket
+    inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], host, sizeof(host));
+    return absl::StrCat("ipv4:", host, ":", ntohs(in6->sin6_port));
+  }
   inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
   return absl::StrCat("ipv6:[", host, "]:", ntohs(in6->sin6_port));
 }

@@ -177,7 +177,8 @@ bool WritePlain(int fd, const std::string& data) {
 
 class TlsTerminatorTest : public ::testing::Test {
  protected:
-  void StartRelay(absl::Duration handshake_timeout = absl::Seconds(10)) {
+  void StartRelay(absl::Duration handshake_timeout = absl::Seconds(10),
+                  const std::string& address = "127.0.0.1:0") {
     pki_ = MakePki();
     TlsTerminatorOptions options;
     options.cert_chain_pem = pki_.cert_pem;
@@ -187,7 +188,7 @@ class TlsTerminatorTest : public ::testing::Test {
       absl::MutexLock lock(&mu_);
       handed_.push_back(fd);
     };
-    auto started = TlsTerminator::Start("127.0.0.1:0", std::move(options));
+    auto started = TlsTerminator::Start(address, std::move(options));
     ASSERT_TRUE(started.ok()) << started.status();
     relay_ = *std::move(started);
     ASSERT_GT(relay_->port(), 0);
@@ -269,6 +270,23 @@ TEST_F(TlsTerminatorTest, EndsTravelBothWays) {
   }
   close(app);
   EXPECT_EQ(client.Read(1 << 20), "bye");  // then the end
+}
+
+// Listening on every IPv6 and IPv4 address, an IPv4 agent is named as gRPC
+// names it ("ipv4:…"), not as an IPv4-mapped IPv6 address.
+TEST_F(TlsTerminatorTest, AnIpv4AgentOnADualStackListenerIsNamedByItsIpv4Address) {
+  {
+    // Only where this machine has IPv6 at all.
+    const int probe = socket(AF_INET6, SOCK_STREAM, 0);
+    if (probe < 0) GTEST_SKIP() << "no IPv6 on this machine";
+    close(probe);
+  }
+  StartRelay(absl::Seconds(10), "[::]:0");
+  TlsClient client(pki_, relay_->port());
+  ASSERT_TRUE(client.Handshake());
+  const int app = WaitForHandOff(1);
+  ASSERT_GE(app, 0);
+  EXPECT_EQ(relay_->PeerOf(absl::StrCat("fd:", app)), client.LocalPeer());
 }
 
 // A client that does not speak HTTP/2 is refused in the handshake (gRPC

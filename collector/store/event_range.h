@@ -10,7 +10,6 @@
 #define CLEANSWEEP_COLLECTOR_STORE_EVENT_RANGE_H_
 
 #include <cstddef>
-#include <initializer_list>
 #include <iterator>
 #include <vector>
 
@@ -57,10 +56,6 @@ class EventRange {
   EventRange(absl::Span<const Event> events) : array_(events.data()), size_(events.size()) {}
   // NOLINTNEXTLINE(google-explicit-constructor)
   EventRange(const std::vector<Event>& events) : array_(events.data()), size_(events.size()) {}
-  // Like absl::Span's: only for arguments (the list dies with the call).
-  // NOLINTNEXTLINE(google-explicit-constructor)
-  EventRange(std::initializer_list<Event> events)
-      : array_(events.begin()), size_(events.size()) {}
   // NOLINTNEXTLINE(google-explicit-constructor)
   EventRange(const google::protobuf::RepeatedPtrField<Event>& events)
       : pointers_(events.data()), size_(static_cast<size_t>(events.size())) {}

@@ -74,7 +74,7 @@ TEST_F(SqliteFindingsTest, ScanVisitsExactlyTheEventsOfTheRangeWithTheirBytes) {
 }
 
 TEST_F(SqliteFindingsTest, GetEventFindsOneEventOrSaysNotFound) {
-  ASSERT_TRUE(store_->AppendEvents(agent_, {At(1, 5), At(2, 6)}, now_).ok());
+  ASSERT_TRUE(store_->AppendEvents(agent_, std::vector<Event>{At(1, 5), At(2, 6)}, now_).ok());
   absl::StatusOr<StoredEvent> e = store_->GetEvent("ws1", 2);
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->event.smtp().server().ip(), "203.0.113.2");
