@@ -76,7 +76,6 @@ void LiveDetector::Admit(Classified classified, absl::string_view agent_id, Even
     absl::MutexLock lock(&queue_mu_);
     if (classified.rules == rules_) {
       events_observed_ += classified.events;
-      queue_.reserve(queue_.size() + classified.facts.size());
       for (Classified::Entry& f : classified.facts) queue_.push_back(Queued{f.host, f.fact});
       return;
     }

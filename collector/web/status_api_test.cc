@@ -119,7 +119,7 @@ class StatusApiTest : public test_util::TempStoreTest {
     // SMTP of agent-a: two at 10:30 and one at 11:30 count (buckets 21 and
     // 22 of the hours from 2026-11-26T13:00Z); one 25 h ago does not.
     ASSERT_TRUE(s.AppendEvents(a,
-                               {Smtp(1, kNow - absl::Minutes(90), "10.0.0.5", "10.0.0.25"),
+                               std::vector<cleansweep::v1::Event>{Smtp(1, kNow - absl::Minutes(90), "10.0.0.5", "10.0.0.25"),
                                 Smtp(2, kNow - absl::Minutes(90), "10.0.0.5", "10.0.0.25"),
                                 Smtp(3, kNow - absl::Minutes(30), "10.0.0.5", "203.0.113.7"),
                                 Smtp(4, kNow - absl::Hours(25), "10.0.0.5", "203.0.113.7")},
@@ -137,7 +137,9 @@ class StatusApiTest : public test_util::TempStoreTest {
     // since its last-seen time 11:30, nothing covered.
     const AgentIdentity x{"agent-x", "rogue", "1.0", "test"};
     ASSERT_TRUE(
-        s.AppendEvents(x, {Smtp(1, kNow - absl::Minutes(40), "10.0.0.9", "203.0.113.7")},
+        s.AppendEvents(x,
+                       std::vector<cleansweep::v1::Event>{
+                           Smtp(1, kNow - absl::Minutes(40), "10.0.0.9", "203.0.113.7")},
                        kNow - absl::Minutes(30))
             .ok());
     // Findings: rogue mass-mailing (by agent id); a notice for the address
