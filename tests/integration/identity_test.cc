@@ -205,6 +205,13 @@ TEST_F(IdentityTest, CollectorFromAnUnknownCaIsRefusedBeforeAnySecretIsSent) {
   EXPECT_NE(agent.exit_code, 0);
   EXPECT_THAT(agent.stderr_text, AnyOf(HasSubstr("TLS"), HasSubstr("certificate")));
   EXPECT_THAT(collector_->stderr_text(), ::testing::Not(HasSubstr("enrolled agent")));
+  // The collector's TLS endpoint saw the agent abort the handshake, and says
+  // from where. (An agent served afterwards shows that the endpoint has
+  // handled everything that reached it before: it serves in arrival order.)
+  ASSERT_EQ(RunAgent("ws-b", "b", true).exit_code, 0);
+  EXPECT_THAT(collector_->stderr_text(),
+              ::testing::ContainsRegex("refused connection from ipv4:127\\.0\\.0\\.1:[0-9]+: "
+                                       "TLS handshake failed"));
   struct stat st;
   EXPECT_NE(stat(path("a/node_key").c_str(), &st), 0);
   EXPECT_EQ(StoredFor("ws-a"), 0u);
