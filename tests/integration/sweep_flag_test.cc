@@ -29,7 +29,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,11 +56,11 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/integration/background_process.h"
 #include "tests/integration/tls_collector.h"
 #include "tests/support/agent_runner.h"
 #include "tests/support/testdata.h"
 
-extern char** environ;
 
 namespace cleansweep::testing {
 namespace {
@@ -97,42 +96,6 @@ Message ParseJson(const std::string& json) {
   EXPECT_TRUE(st.ok()) << st.ToString() << "\n" << json.substr(0, 2000);
   return m;
 }
-
-class BackgroundProcess {
- public:
-  static std::unique_ptr<BackgroundProcess> Start(std::vector<std::string> argv,
-                                                  const std::string& log_path) {
-    std::unique_ptr<BackgroundProcess> p(new BackgroundProcess());
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    const int rc = posix_spawn(&p->pid_, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      ADD_FAILURE() << "cannot start " << argv[0] << ": " << strerror(rc);
-      return nullptr;
-    }
-    return p;
-  }
-  ~BackgroundProcess() { Stop(); }
-  int Stop() {
-    if (pid_ <= 0) return -1;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  BackgroundProcess() = default;
-  pid_t pid_ = -1;
-};
 
 // A TCP listener on 127.0.0.1:port; -1 when the port is taken. Close-on-exec:
 // the programs this test starts must not hold it too.
