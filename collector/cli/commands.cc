@@ -18,7 +18,6 @@
 #include <sstream>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -361,12 +360,7 @@ int RunServe(const ServeConfig& config, const StatusPageStarter& start_status_pa
         TlsTerminator::Start(config.listen_address, std::move(relay_options));
     if (!started.ok()) {
       server->Shutdown();
-      if (absl::IsInvalidArgument(started.status()) &&
-          !absl::StrContains(started.status().message(), "listen address")) {
-        return Fail(started.status().message());  // certificate or key
-      }
-      return Fail(absl::StrCat(started.status().message(),
-                               " (address in use, not local, or malformed? use HOST:PORT)"));
+      return Fail(started.status().message());  // names the address, certificate or key
     }
     relay = *std::move(started);
     relay_for_peers.store(relay.get());

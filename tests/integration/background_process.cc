@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 extern char** environ;
@@ -45,6 +46,15 @@ int BackgroundProcess::Stop() {
   waitpid(pid_, &status, 0);
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool Eventually(const std::function<bool()>& condition, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return true;
 }
 
 }  // namespace cleansweep::testing

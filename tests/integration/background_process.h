@@ -1,14 +1,17 @@
 // For integration tests: a program running in the background (the real
 // collector or agent) with stdout discarded and stderr appended to a file,
-// stopped with SIGTERM when the object goes.
+// stopped with SIGTERM when the object goes; and waiting for what it does.
 #ifndef CLEANSWEEP_TESTS_INTEGRATION_BACKGROUND_PROCESS_H_
 #define CLEANSWEEP_TESTS_INTEGRATION_BACKGROUND_PROCESS_H_
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "absl/time/time.h"
 
 namespace cleansweep::testing {
 
@@ -33,6 +36,12 @@ class BackgroundProcess {
   BackgroundProcess() = default;
   pid_t pid_ = -1;
 };
+
+// Polls `condition` (every 20 ms) until it holds or `timeout` passes, for
+// what a background program does in its own time; the wait ends as soon as
+// the condition holds. False on timeout.
+bool Eventually(const std::function<bool()>& condition,
+                absl::Duration timeout = absl::Seconds(60));
 
 }  // namespace cleansweep::testing
 

@@ -82,18 +82,6 @@ size_t Count(const std::string& text, const std::string& needle) {
   return n;
 }
 
-// Polls `condition` until it holds or `timeout` passes (the poll interval
-// only bounds CPU use; the wait ends as soon as the condition holds).
-bool Eventually(const std::function<bool()>& condition,
-                absl::Duration timeout = absl::Seconds(60)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return true;
-}
-
 // The digest `rules check DIR` prints ("...; digest D").
 std::string DigestByRulesCheck(const std::string& dir) {
   ProcessResult r = RunProcess({CollectorBinary(), "rules", "check", dir});

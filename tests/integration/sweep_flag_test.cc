@@ -78,16 +78,6 @@ std::string ReadText(const std::string& path) {
   return ss.str();
 }
 
-bool Eventually(const std::function<bool()>& condition,
-                absl::Duration timeout = absl::Seconds(60)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return true;
-}
-
 template <typename Message>
 Message ParseJson(const std::string& json) {
   Message m;

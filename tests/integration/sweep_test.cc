@@ -67,17 +67,6 @@ std::string ReadText(const std::string& path) {
   return ss.str();
 }
 
-bool Eventually(const std::function<bool()>& condition,
-                absl::Duration timeout = absl::Seconds(60)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return true;
-}
-
-// A program running in the background, stdout to /dev/null, stderr to a file.
 class Socket {
  public:
   explicit Socket(int fd = -1) : fd_(fd) {}
