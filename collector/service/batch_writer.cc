@@ -21,28 +21,12 @@ void BatchWriter::Submit(AgentIdentity agent, EventRange events,
   pending.payloads = payloads;
   pending.prepared = std::move(prepared);
   pending.done = std::move(done);
-  Enqueue(std::move(pending));
-}
-
-void BatchWriter::Submit(AgentIdentity agent, std::vector<cleansweep::v1::Event> events,
-                         Done done) {
-  Pending pending;
-  pending.agent = std::move(agent);
-  pending.owned = std::move(events);
-  pending.events = pending.owned;  // a moved vector keeps its buffer
-  pending.done = std::move(done);
-  Enqueue(std::move(pending));
-}
-
-void BatchWriter::Enqueue(Pending pending) {
-  std::vector<Pending> garbage;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    garbage.swap(stored_);
     if (!stopping_) {
       queue_.push_back(std::move(pending));
       cv_.notify_one();
-      return;  // `garbage` is destroyed here, outside the lock
+      return;
     }
   }
   pending.done(absl::UnavailableError("the collector is shutting down"));
@@ -87,16 +71,7 @@ void BatchWriter::Loop() {
       }
     }
     Commit(&group);
-    // Freeing tens of thousands of owned events is ~10 % of this thread's
-    // work: the next Submit (a gRPC thread, in parallel) frees them instead.
-    // At most one committed group waits here.
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stored_.empty()) {
-      stored_.swap(group);
-    } else {
-      for (Pending& p : group) stored_.push_back(std::move(p));
-    }
-    group.clear();
+    group.clear();  // the events are the submitters' (freed off this thread)
   }
 }
 

@@ -1,16 +1,17 @@
 // BatchWriter: group commit for the collector's agent streams. Domain code:
 // no gRPC types.
 //
-// Every stream hands its EventBatch to Submit() and stops reading; one writer
-// thread takes the batches of every stream that are waiting, stores them with
-// ONE durable commit (EventStore::AppendEventGroups: one fsync for the group,
-// not one per batch), and only then calls each batch's `done` with that
-// agent's acknowledged sequence. The stream's adapter sends the Ack and reads
-// its next message from `done`, so:
+// Every stream hands its EventBatch to Submit() (lent, not copied); one
+// writer thread takes the batches of every stream that are waiting, stores
+// them with ONE durable commit (EventStore::AppendEventGroups: one fsync for
+// the group, not one per batch), and only then calls each batch's `done`
+// with that agent's acknowledged sequence. The stream's adapter sends the Ack
+// from `done` and keeps at most two batches here (one being stored, the next
+// parsed meanwhile), so:
 //  - an Ack always follows the durable commit of what it acknowledges;
-//  - a stream has at most one batch here, so memory is bounded by
-//    (streams x one batch) however much the agents offer: an agent that sends
-//    faster than the disk stores is held back by gRPC flow control;
+//  - memory is bounded by (streams x two batches) however much the agents
+//    offer: an agent that sends faster than the disk stores is held back by
+//    gRPC flow control;
 //  - the more streams wait, the larger the group and the cheaper each batch.
 // A group holds at most max_events_per_commit events (the rest wait for the
 // next commit) so one commit cannot grow without bound.
@@ -75,8 +76,6 @@ class BatchWriter {
   void Submit(AgentIdentity agent, EventRange events,
               absl::Span<const absl::string_view> payloads, std::shared_ptr<void> prepared,
               Done done);
-  // The same with events the writer owns until the batch is completed.
-  void Submit(AgentIdentity agent, std::vector<cleansweep::v1::Event> events, Done done);
 
   // Stores what is queued, completes it, and joins the writer thread.
   // Idempotent.
@@ -89,14 +88,12 @@ class BatchWriter {
  private:
   struct Pending {
     AgentIdentity agent;
-    std::vector<cleansweep::v1::Event> owned;  // empty when borrowed
-    EventRange events;  // `owned`, or the caller's events
+    EventRange events;  // borrowed until `done`
     absl::Span<const absl::string_view> payloads;
     std::shared_ptr<void> prepared;  // for on_stored
     Done done;
   };
 
-  void Enqueue(Pending pending);
 
   void Loop();
   // Stores `group` with one commit and completes every batch in it.
@@ -109,9 +106,6 @@ class BatchWriter {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;  // guarded by mu_
-  // Batches already committed and completed, freed by the next Submit (off
-  // the writer thread) or on destruction.
-  std::vector<Pending> stored_;  // guarded by mu_
   bool stopping_ = false;      // guarded by mu_
   uint64_t commits_ = 0;       // guarded by mu_
   uint64_t batches_ = 0;       // guarded by mu_

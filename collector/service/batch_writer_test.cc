@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <deque>
 #include <future>
 #include <string>
 #include <vector>
@@ -22,6 +23,14 @@ using cleansweep::v1::Event;
 class BatchWriterTest : public test_util::TempStoreTest {
  protected:
   static AgentIdentity Agent(const std::string& id) { return {id, id + ".example", "1", "peer"}; }
+
+  // The writer borrows a batch until its completion: the fixture keeps each
+  // one alive for the whole test.
+  EventRange Keep(std::vector<Event> events) {
+    kept_.push_back(std::move(events));
+    return kept_.back();
+  }
+  std::deque<std::vector<Event>> kept_;  // outlives every writer of a test
 
   static std::vector<Event> Dns(uint64_t first, uint64_t last) {
     std::vector<Event> events;
@@ -57,7 +66,7 @@ TEST_F(BatchWriterTest, AcknowledgesOnlyWhatAnotherConnectionCanAlreadyRead) {
   BatchWriter writer(store_.get());
   std::promise<size_t> seen_at_ack;
   std::promise<absl::StatusOr<uint64_t>> acked;
-  writer.Submit(Agent("a1"), Dns(1, 40), [&](absl::StatusOr<uint64_t> result) {
+  writer.Submit(Agent("a1"), Keep(Dns(1, 40)), {}, nullptr, [&](absl::StatusOr<uint64_t> result) {
     // Committed means visible to a separate connection (WAL isolation hides
     // an open transaction), so at ack time all 40 rows must be readable.
     seen_at_ack.set_value(CommittedEvents("a1"));
@@ -76,7 +85,7 @@ TEST_F(BatchWriterTest, BatchesWaitingDuringACommitShareTheNextCommit) {
   // The first batch's completion holds the writer thread, so the next three
   // batches queue up meanwhile; they must then go out in one commit.
   absl::Notification holding;
-  writer.Submit(Agent("a0"), Dns(1, 10), [&](absl::StatusOr<uint64_t> r) {
+  writer.Submit(Agent("a0"), Keep(Dns(1, 10)), {}, nullptr, [&](absl::StatusOr<uint64_t> r) {
     EXPECT_TRUE(r.ok());
     holding.Notify();
     release.WaitForNotification();
@@ -86,13 +95,13 @@ TEST_F(BatchWriterTest, BatchesWaitingDuringACommitShareTheNextCommit) {
   EXPECT_EQ(writer.commits(), 1u);
   std::vector<std::promise<absl::StatusOr<uint64_t>>> results(3);
   // Agent a2 sends sequences 1-5 and 7-9: contiguous only through 5.
-  writer.Submit(Agent("a1"), Dns(1, 20),
+  writer.Submit(Agent("a1"), Keep(Dns(1, 20)), {}, nullptr,
                 [&](absl::StatusOr<uint64_t> r) { results[0].set_value(std::move(r)); });
   std::vector<Event> a2 = Dns(1, 5);
   for (Event& e : Dns(7, 9)) a2.push_back(e);
-  writer.Submit(Agent("a2"), a2,
+  writer.Submit(Agent("a2"), Keep(a2), {}, nullptr,
                 [&](absl::StatusOr<uint64_t> r) { results[1].set_value(std::move(r)); });
-  writer.Submit(Agent("a3"), Dns(1, 3),
+  writer.Submit(Agent("a3"), Keep(Dns(1, 3)), {}, nullptr,
                 [&](absl::StatusOr<uint64_t> r) { results[2].set_value(std::move(r)); });
   release.Notify();
   first_done.get_future().get();
@@ -112,7 +121,7 @@ TEST_F(BatchWriterTest, ARefusedBatchDoesNotTakeTheOthersInItsGroupDown) {
   BatchWriter writer(store_.get());
   absl::Notification release;
   absl::Notification holding;
-  writer.Submit(Agent("a0"), Dns(1, 1), [&](absl::StatusOr<uint64_t>) {
+  writer.Submit(Agent("a0"), Keep(Dns(1, 1)), {}, nullptr, [&](absl::StatusOr<uint64_t>) {
     holding.Notify();
     release.WaitForNotification();
   });
@@ -120,9 +129,9 @@ TEST_F(BatchWriterTest, ARefusedBatchDoesNotTakeTheOthersInItsGroupDown) {
   std::promise<absl::StatusOr<uint64_t>> good, bad;
   std::vector<Event> invalid = Dns(1, 3);
   invalid[2].set_sequence(0);  // sequence 0 is invalid: the whole batch is refused
-  writer.Submit(Agent("bad"), invalid,
+  writer.Submit(Agent("bad"), Keep(invalid), {}, nullptr,
                 [&](absl::StatusOr<uint64_t> r) { bad.set_value(std::move(r)); });
-  writer.Submit(Agent("good"), Dns(1, 4),
+  writer.Submit(Agent("good"), Keep(Dns(1, 4)), {}, nullptr,
                 [&](absl::StatusOr<uint64_t> r) { good.set_value(std::move(r)); });
   release.Notify();
   absl::StatusOr<uint64_t> b = bad.get_future().get();
@@ -146,11 +155,11 @@ TEST_F(BatchWriterTest, OnStoredSeesAcceptedBatchesOnlyAndBeforeTheirAck) {
   std::vector<Event> invalid = Dns(1, 2);
   invalid[1].set_sequence(0);
   std::promise<std::vector<std::string>> at_bad_ack, at_good_ack;
-  writer.Submit(Agent("bad"), invalid, [&](absl::StatusOr<uint64_t> r) {
+  writer.Submit(Agent("bad"), Keep(invalid), {}, nullptr, [&](absl::StatusOr<uint64_t> r) {
     EXPECT_FALSE(r.ok());
     at_bad_ack.set_value(observed);
   });
-  writer.Submit(Agent("good"), Dns(1, 5), [&](absl::StatusOr<uint64_t> r) {
+  writer.Submit(Agent("good"), Keep(Dns(1, 5)), {}, nullptr, [&](absl::StatusOr<uint64_t> r) {
     EXPECT_TRUE(r.ok());
     at_good_ack.set_value(observed);
   });
@@ -163,7 +172,7 @@ TEST_F(BatchWriterTest, DuplicatesAreStoredOnceAndStillAcknowledged) {
   BatchWriter writer(store_.get());
   for (int round = 0; round < 2; ++round) {
     std::promise<absl::StatusOr<uint64_t>> acked;
-    writer.Submit(Agent("a1"), Dns(1, 6),
+    writer.Submit(Agent("a1"), Keep(Dns(1, 6)), {}, nullptr,
                   [&](absl::StatusOr<uint64_t> r) { acked.set_value(std::move(r)); });
     absl::StatusOr<uint64_t> r = acked.get_future().get();
     ASSERT_TRUE(r.ok()) << r.status();
@@ -175,14 +184,14 @@ TEST_F(BatchWriterTest, DuplicatesAreStoredOnceAndStillAcknowledged) {
 TEST_F(BatchWriterTest, StopCompletesWhatIsQueuedAndRefusesTheRest) {
   BatchWriter writer(store_.get());
   std::promise<absl::StatusOr<uint64_t>> queued;
-  writer.Submit(Agent("a1"), Dns(1, 2),
+  writer.Submit(Agent("a1"), Keep(Dns(1, 2)), {}, nullptr,
                 [&](absl::StatusOr<uint64_t> r) { queued.set_value(std::move(r)); });
   writer.Stop();
   absl::StatusOr<uint64_t> q = queued.get_future().get();
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(*q, 2u);
   absl::Status late;
-  writer.Submit(Agent("a1"), Dns(3, 3), [&](absl::StatusOr<uint64_t> r) { late = r.status(); });
+  writer.Submit(Agent("a1"), Keep(Dns(3, 3)), {}, nullptr, [&](absl::StatusOr<uint64_t> r) { late = r.status(); });
   EXPECT_EQ(late.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(CommittedEvents("a1"), 2u);
 }
